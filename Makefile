@@ -1,0 +1,93 @@
+# stripwatch - passive monitor for SMTP STARTTLS downgrade and MTA-STS breaches.
+#
+#   make                      build ./stripwatch
+#   make test                 unit tests, regression captures, interop suites
+#   make SANITIZER=address,undefined test
+#   make WERROR=1             warnings are errors (CI)
+#   make run                  analyse the bundled sample into ./stripwatch.db
+
+CC	?= cc
+PKGS	 = libpcap libndpi openssl sqlite3 zlib
+SANITIZER ?=
+
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wcast-qual -Wsign-compare -Wwrite-strings \
+	   -Wformat=2 -Wvla -Werror=implicit-function-declaration
+HARDEN	 = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_DEFAULT_SOURCE $(WARN) $(HARDEN) -I.
+LDFLAGS	+= -pie -Wl,-z,relro,-z,now
+
+ifeq ($(WERROR),1)
+CFLAGS	+= -Werror
+endif
+ifneq ($(SANITIZER),)
+CFLAGS	+= -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=$(SANITIZER)
+endif
+
+# Missing libraries are installed on Debian/Ubuntu, or named elsewhere.
+DEPS_OK	:= $(shell tools/deps.sh check >/dev/null 2>&1 && echo yes)
+ifneq ($(DEPS_OK),yes)
+$(info stripwatch: installing build dependencies (tools/deps.sh))
+DEPS_RC	:= $(shell tools/deps.sh install >&2; echo $$?)
+ifneq ($(DEPS_RC),0)
+$(error build dependencies missing; see the message above)
+endif
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CFLAGS	+= $(PKG_CFLAGS)
+LIBS	 = $(PKG_LIBS)
+
+LIB_SRCS = capture/capture.c capture/decode.c \
+	   dissect/classify.c dissect/flow.c dissect/reasm.c \
+	   store/store.c
+LIB_OBJS = $(LIB_SRCS:.c=.o)
+HDRS	 = config.h $(wildcard */*.h)
+
+UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
+	     tests/unit/test_store
+
+.PHONY: all test unit regress interop reseg run clean
+
+all: stripwatch
+
+%.o: %.c $(HDRS)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+libstripwatch.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+stripwatch: stripwatch.o libstripwatch.a
+	$(CC) $(LDFLAGS) -o $@ stripwatch.o libstripwatch.a $(LIBS)
+
+tests/unit/%: tests/unit/%.c tests/unit/check.h libstripwatch.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libstripwatch.a $(LIBS)
+
+unit: $(UNIT_TESTS)
+	@tests/run-units.sh $(UNIT_TESTS)
+
+regress: stripwatch
+	@tests/regress.sh
+
+interop: stripwatch
+	@python3 tests/interop.py
+
+reseg: stripwatch
+	@tests/reseg_test.sh
+
+test: unit regress interop reseg
+	@echo "all test suites passed"
+
+run: stripwatch
+	./stripwatch -r pcaps/clean-starttls/input.pcap -w stripwatch.db
+	@sqlite3 -header -column stripwatch.db \
+	    "SELECT client_ip, client_port, server_ip, server_port, protocol, \
+	     c2s_bytes, s2c_bytes, c2s_gaps + s2c_gaps AS gaps, conflicts \
+	     FROM flows ORDER BY id DESC LIMIT 10"
+
+clean:
+	rm -f stripwatch *.o */*.o libstripwatch.a $(UNIT_TESTS)

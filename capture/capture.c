@@ -1,0 +1,312 @@
+/*
+ * capture.c - packets in, from pcap/pcapng files or a live interface.
+ *
+ * Files are read one after the other as a single capture.  A damaged file
+ * (a record header that lies, a file cut mid-packet) ends that file only:
+ * what was read before stands, the damage is counted and reported, and the
+ * next file is opened.  Timestamps are always microseconds.
+ */
+#define _GNU_SOURCE		/* fopencookie */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+#include <zlib.h>
+
+#include "config.h"
+#include "capture.h"
+#include "decode.h"
+
+struct capture {
+	struct capture_opts	 opts;
+	pcap_t			*pcap;		/* current handle, or NULL */
+	size_t			 next_file;	/* index of the file to open next */
+	uint32_t		 cur_file;	/* index of the open file */
+	uint64_t		 frame;		/* frames read from the open file */
+	int			 dlt;
+	volatile sig_atomic_t	 stop;
+	struct capture_stats	 st;
+	char			 source[512];
+};
+
+/* fopencookie glue so libpcap reads gzip-compressed captures. */
+static ssize_t
+gz_read(void *cookie, char *buf, size_t len)
+{
+	int n;
+
+	if (len > (size_t)1 << 30)
+		len = (size_t)1 << 30;
+	n = gzread(cookie, buf, (unsigned)len);
+	return n < 0 ? -1 : n;
+}
+
+static int
+gz_close(void *cookie)
+{
+	return gzclose(cookie) == Z_OK ? 0 : -1;
+}
+
+static bool
+is_gzip(const char *path)
+{
+	unsigned char m[2];
+	FILE *f = fopen(path, "rb");
+	bool gz;
+
+	if (f == NULL)
+		return false;
+	gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	fclose(f);
+	return gz;
+}
+
+static pcap_t *
+open_file(const char *path, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p;
+
+	if (is_gzip(path)) {
+		cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
+		gzFile gz = gzopen(path, "rb");
+		FILE *f;
+
+		if (gz == NULL) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		if ((f = fopencookie(gz, "rb", io)) == NULL) {
+			gzclose(gz);
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		p = pcap_fopen_offline_with_tstamp_precision(f,
+		    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+		if (p == NULL)
+			fclose(f);
+	} else
+		p = pcap_open_offline_with_tstamp_precision(path,
+		    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	if (p == NULL)
+		snprintf(err, errlen, "%s: %s", path, ebuf);
+	return p;
+}
+
+/* Checks the link type and installs the filter on a fresh handle. */
+static bool
+prepare(pcap_t *p, const char *name, const char *filter, char *err,
+    size_t errlen)
+{
+	struct bpf_program prog;
+	int dlt = pcap_datalink(p);
+
+	if (!decode_dlt_supported(dlt)) {
+		const char *dn = pcap_datalink_val_to_name(dlt);
+
+		snprintf(err, errlen, "%s: unsupported link type %d (%s)", name,
+		    dlt, dn != NULL ? dn : "unknown");
+		return false;
+	}
+	if (filter == NULL)
+		return true;
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "%s: filter \"%s\": %s", name, filter,
+		    pcap_geterr(p));
+		return false;
+	}
+	if (pcap_setfilter(p, &prog) != 0) {
+		snprintf(err, errlen, "%s: %s", name, pcap_geterr(p));
+		pcap_freecode(&prog);
+		return false;
+	}
+	pcap_freecode(&prog);
+	return true;
+}
+
+static pcap_t *
+open_live(const struct capture_opts *o, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p;
+	int rc;
+
+	if ((p = pcap_create(o->iface, ebuf)) == NULL) {
+		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
+		return NULL;
+	}
+	pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : CAPTURE_SNAPLEN);
+	pcap_set_promisc(p, 1);
+	pcap_set_timeout(p, CAPTURE_TIMEOUT_MS);
+	pcap_set_buffer_size(p, (o->buffer_kb > 0 ? o->buffer_kb :
+	    CAPTURE_BUFFER_KB) * 1024);
+	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
+	if (o->immediate)
+		pcap_set_immediate_mode(p, 1);
+	if ((rc = pcap_activate(p)) < 0) {
+		snprintf(err, errlen, "%s: %s", o->iface, pcap_geterr(p));
+		pcap_close(p);
+		return NULL;
+	}
+	if (rc > 0)	/* a warning: carry on, but say it */
+		fprintf(stderr, "stripwatch: %s: %s\n", o->iface,
+		    pcap_statustostr(rc));
+	return p;
+}
+
+struct capture *
+capture_open(const struct capture_opts *o, char *err, size_t errlen)
+{
+	struct capture *c;
+	size_t i;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->opts = *o;
+	if (o->iface != NULL) {
+		if ((c->pcap = open_live(o, err, errlen)) == NULL ||
+		    !prepare(c->pcap, o->iface, o->filter, err, errlen))
+			goto fail;
+		c->dlt = pcap_datalink(c->pcap);
+		snprintf(c->source, sizeof(c->source), "%s", o->iface);
+		return c;
+	}
+	if (o->nfiles == 0) {
+		snprintf(err, errlen, "no input");
+		goto fail;
+	}
+	/* Check every file now, so a typo in the tenth fails at once. */
+	for (i = 0; i < o->nfiles; i++) {
+		pcap_t *p = open_file(o->files[i], err, errlen);
+		bool ok;
+
+		if (p == NULL)
+			goto fail;
+		ok = prepare(p, o->files[i], o->filter, err, errlen);
+		pcap_close(p);
+		if (!ok)
+			goto fail;
+	}
+	if (o->nfiles == 1)
+		snprintf(c->source, sizeof(c->source), "%s", o->files[0]);
+	else
+		snprintf(c->source, sizeof(c->source), "%s + %zu more",
+		    o->files[0], o->nfiles - 1);
+	return c;
+fail:
+	capture_close(c);
+	return NULL;
+}
+
+enum capture_result
+capture_next(struct capture *c, struct capture_frame *f, char *err,
+    size_t errlen)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	err[0] = '\0';
+	for (;;) {
+		if (c->stop)
+			return CAPTURE_END;
+		if (c->pcap == NULL) {
+			if (c->opts.iface != NULL ||
+			    c->next_file >= c->opts.nfiles)
+				return CAPTURE_END;
+			c->cur_file = (uint32_t)c->next_file;
+			c->pcap = open_file(c->opts.files[c->next_file++], err,
+			    errlen);
+			/* Checked at open; it may have vanished since. */
+			if (c->pcap == NULL || !prepare(c->pcap,
+			    c->opts.files[c->cur_file], c->opts.filter, err,
+			    errlen)) {
+				if (c->pcap != NULL)
+					pcap_close(c->pcap);
+				c->pcap = NULL;
+				c->st.damaged++;
+				return CAPTURE_AGAIN;
+			}
+			c->dlt = pcap_datalink(c->pcap);
+			c->frame = 0;
+		}
+		rc = pcap_next_ex(c->pcap, &h, &data);
+		if (rc == 1)
+			break;
+		if (rc == 0)
+			return CAPTURE_AGAIN;	/* live timeout */
+		if (c->opts.iface != NULL) {
+			if (rc == PCAP_ERROR_BREAK)
+				return CAPTURE_END;
+			snprintf(err, errlen, "%s: %s", c->opts.iface,
+			    pcap_geterr(c->pcap));
+			return CAPTURE_ERROR;
+		}
+		if (rc == PCAP_ERROR) {
+			/* A lying record header or a file cut mid-packet. */
+			snprintf(err, errlen, "%s: damaged after frame %llu: %s",
+			    c->opts.files[c->cur_file],
+			    (unsigned long long)c->frame, pcap_geterr(c->pcap));
+			c->st.damaged++;
+		}
+		pcap_close(c->pcap);
+		c->pcap = NULL;
+		if (err[0] != '\0')
+			return CAPTURE_AGAIN;
+	}
+	c->frame++;
+	c->st.packets++;
+	c->st.bytes += h->len;
+	if (h->caplen < h->len)
+		c->st.truncated++;
+	f->ts_us = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+	f->frame = c->frame;
+	f->source = c->cur_file;
+	f->dlt = c->dlt;
+	f->data = data;
+	f->caplen = h->caplen;
+	f->wirelen = h->len;
+	return CAPTURE_FRAME;
+}
+
+void
+capture_stop(struct capture *c)
+{
+	c->stop = 1;
+	if (c->pcap != NULL && c->opts.iface != NULL)
+		pcap_breakloop(c->pcap);
+}
+
+void
+capture_stats(struct capture *c, struct capture_stats *st)
+{
+	struct pcap_stat ps;
+
+	if (c->opts.iface != NULL && c->pcap != NULL &&
+	    pcap_stats(c->pcap, &ps) == 0) {
+		c->st.drops = ps.ps_drop;
+		c->st.ifdrops = ps.ps_ifdrop;
+	}
+	*st = c->st;
+}
+
+const char *
+capture_source(const struct capture *c)
+{
+	return c->source;
+}
+
+void
+capture_close(struct capture *c)
+{
+	if (c == NULL)
+		return;
+	if (c->pcap != NULL)
+		pcap_close(c->pcap);
+	free(c);
+}

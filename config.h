@@ -1,0 +1,39 @@
+/*
+ * config.h - every limit stripwatch enforces, with its unit and its reason.
+ *
+ * Things you may reasonably want to change.  Each cap, when hit, is counted
+ * and reported in the run summary and in the `runs` table; nothing is
+ * dropped silently.  Stages take these as defaults through their *_limits
+ * structs, so tests can shrink them without recompiling.
+ */
+#ifndef SW_CONFIG_H
+#define SW_CONFIG_H
+
+/* Flow table. */
+#define FLOW_MAX		(512 * 1024)	/* flows held at once; oldest evicted beyond */
+#define FLOW_IDLE_US		(600ULL * 1000000)	/* idle open flow expires, pcap time */
+#define FLOW_CLOSED_US		(30ULL * 1000000)	/* linger after FIN/RST for late ACKs, retransmits */
+#define FLOW_EXPIRE_BATCH	64		/* flows expired per packet at most (bounds latency) */
+
+/* TCP reassembly, per direction. */
+#define REASM_OOO_SEGS_MAX	128		/* out-of-order segments buffered */
+#define REASM_OOO_BYTES_MAX	(256 * 1024)	/* out-of-order bytes buffered */
+#define REASM_HIST_BYTES	2048		/* delivered bytes kept to check retransmits */
+#define REASM_MEM_MAX		(512ULL * 1024 * 1024)	/* all buffered bytes, all flows */
+
+/* Classification. */
+#define CLASSIFY_PKTS_MAX	32		/* packets shown to nDPI before giving up */
+
+/* Decoding. */
+#define DECODE_VLAN_MAX		4		/* stacked 802.1Q/802.1ad tags followed */
+#define DECODE_IP6_EXT_MAX	8		/* IPv6 extension headers followed */
+
+/* Store. */
+#define STORE_BATCH_ROWS	2000		/* rows per transaction */
+
+/* Live capture defaults. */
+#define CAPTURE_SNAPLEN		262144		/* bytes per packet */
+#define CAPTURE_BUFFER_KB	(64 * 1024)	/* kernel ring, KiB */
+#define CAPTURE_TIMEOUT_MS	100		/* read timeout, so signals are seen */
+
+#endif

@@ -1,0 +1,527 @@
+/*
+ * flow.c - the bidirectional TCP flow table (RFC 9293 connection life).
+ *
+ * Flows hash on the unordered 5-tuple with a per-process random seed, so
+ * crafted tuples cannot pile into one chain.  Two LRU lists, one for open
+ * flows and one for flows lingering after FIN/RST, each with one timeout,
+ * so the oldest flow of each is always at its tail: expiry and eviction
+ * are O(1) per flow and driven by packet time only.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "flow.h"
+#include "reasm.h"
+
+struct flow_list {
+	struct flow	*head, *tail;	/* most and least recently seen */
+};
+
+struct flow {
+	struct flow		*hnext;		/* hash chain */
+	struct flow		*prev, *next;	/* LRU list */
+	struct flow_list	*list;		/* which LRU list holds it */
+	uint32_t		 hash;
+	uint32_t		 client_isn;	/* valid when rec.syn_seen */
+	bool			 fin[2];	/* FIN seen per direction */
+	bool			 rst;
+	struct flow_record	 rec;
+	struct reasm		 r[2];		/* per direction */
+	EVP_MD_CTX		*md[2];		/* stream digests, lazily made */
+	struct classify_state	 cls;
+	void			*user;
+};
+
+struct flow_table {
+	struct flow_limits	 lim;
+	struct flow_hooks	 hooks;
+	struct classify		*cls;
+	struct reasm_pool	 pool;
+	struct flow		**bucket;
+	uint32_t		 mask;		/* buckets - 1 */
+	uint64_t		 seed;
+	struct flow_list	 open, closing;
+	uint64_t		 now;		/* latest packet time seen */
+	EVP_MD			*sha256;
+	struct flow_stats	 st;
+};
+
+/* Data handed from the reassembler back to the hooks. */
+struct dir_sink {
+	struct flow_table	*t;
+	struct flow		*f;
+	int			 dir;
+};
+
+void
+flow_limits_default(struct flow_limits *l)
+{
+	l->flows_max = FLOW_MAX;
+	l->idle_us = FLOW_IDLE_US;
+	l->closed_us = FLOW_CLOSED_US;
+	l->ooo_segs_max = REASM_OOO_SEGS_MAX;
+	l->ooo_bytes_max = REASM_OOO_BYTES_MAX;
+	l->mem_max = REASM_MEM_MAX;
+}
+
+const char *
+flow_close_reason_name(enum flow_close_reason r)
+{
+	switch (r) {
+	case FLOW_CLOSE_FIN:	return "fin";
+	case FLOW_CLOSE_RST:	return "rst";
+	case FLOW_CLOSE_IDLE:	return "idle";
+	case FLOW_CLOSE_EVICT:	return "evict";
+	case FLOW_CLOSE_REUSE:	return "reuse";
+	case FLOW_CLOSE_END:	return "end";
+	}
+	return "unknown";
+}
+
+/* Mixes one 64-bit word into h. */
+static inline uint64_t
+mix(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static uint64_t
+load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Hash of the unordered endpoint pair, the same from either side. */
+static uint32_t
+tuple_hash(const struct flow_table *t, const struct packet *p)
+{
+	const uint8_t *a = p->src, *b = p->dst;
+	uint16_t pa = p->sport, pb = p->dport;
+	uint64_t h = t->seed ^ p->family;
+	int c = memcmp(a, b, 16);
+
+	if (c > 0 || (c == 0 && pa > pb)) {
+		a = p->dst, b = p->src;
+		pa = p->dport, pb = p->sport;
+	}
+	h = mix(h, load64(a));
+	h = mix(h, load64(a + 8));
+	h = mix(h, load64(b));
+	h = mix(h, load64(b + 8));
+	h = mix(h, (uint64_t)pa << 16 | pb);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static void
+list_unlink(struct flow *f)
+{
+	struct flow_list *l = f->list;
+
+	if (f->prev != NULL)
+		f->prev->next = f->next;
+	else
+		l->head = f->next;
+	if (f->next != NULL)
+		f->next->prev = f->prev;
+	else
+		l->tail = f->prev;
+	f->prev = f->next = NULL;
+	f->list = NULL;
+}
+
+static void
+list_push(struct flow_list *l, struct flow *f)
+{
+	f->list = l;
+	f->prev = NULL;
+	f->next = l->head;
+	if (l->head != NULL)
+		l->head->prev = f;
+	else
+		l->tail = f;
+	l->head = f;
+}
+
+static void
+sink_data(void *ctx, const uint8_t *buf, size_t len, uint64_t frame)
+{
+	struct dir_sink *s = ctx;
+	struct flow *f = s->f;
+
+	if (f->md[s->dir] == NULL) {
+		if ((f->md[s->dir] = EVP_MD_CTX_new()) == NULL ||
+		    EVP_DigestInit_ex(f->md[s->dir], s->t->sha256, NULL) != 1)
+			abort();	/* OpenSSL out of memory */
+	}
+	EVP_DigestUpdate(f->md[s->dir], buf, len);
+	if (s->t->hooks.data != NULL)
+		s->t->hooks.data(s->t->hooks.ctx, f, s->dir, buf, len, frame);
+}
+
+static void
+sink_gap(void *ctx, uint64_t len)
+{
+	struct dir_sink *s = ctx;
+
+	if (s->t->hooks.gap != NULL)
+		s->t->hooks.gap(s->t->hooks.ctx, s->f, s->dir, len);
+}
+
+static void
+sink_init(struct reasm_sink *rs, struct dir_sink *ds, struct flow_table *t,
+    struct flow *f, int dir)
+{
+	ds->t = t;
+	ds->f = f;
+	ds->dir = dir;
+	rs->data = sink_data;
+	rs->gap = sink_gap;
+	rs->ctx = ds;
+}
+
+static void
+pool_peak(struct flow_table *t)
+{
+	if (t->pool.mem > t->st.mem_peak)
+		t->st.mem_peak = t->pool.mem;
+}
+
+/*
+ * The one way out of the table: finishes both streams, reports the record
+ * to the close hook, releases everything.
+ */
+static void
+flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
+{
+	struct flow **pp;
+	unsigned int mdlen;
+	int dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		struct reasm_sink rs;
+		struct dir_sink ds;
+
+		sink_init(&rs, &ds, t, f, dir);
+		reasm_finish(&f->r[dir], &t->pool, &rs);
+	}
+	classify_finish(t->cls, &f->cls);
+	classify_name(t->cls, &f->cls, f->rec.protocol,
+	    sizeof(f->rec.protocol));
+	for (dir = 0; dir < 2; dir++) {
+		if (f->md[dir] == NULL) {	/* empty stream */
+			f->md[dir] = EVP_MD_CTX_new();
+			if (f->md[dir] == NULL || EVP_DigestInit_ex(f->md[dir],
+			    t->sha256, NULL) != 1)
+				abort();
+		}
+		EVP_DigestFinal_ex(f->md[dir], f->rec.sha256[dir], &mdlen);
+		EVP_MD_CTX_free(f->md[dir]);
+		f->md[dir] = NULL;
+		f->rec.bytes[dir] = f->r[dir].bytes;
+		f->rec.gaps[dir] = f->r[dir].gaps;
+		f->rec.gap_bytes[dir] = f->r[dir].gap_bytes;
+	}
+	f->rec.conflicts = f->r[0].conflicts + f->r[1].conflicts;
+	f->rec.reason = why;
+	if (t->hooks.close != NULL)
+		t->hooks.close(t->hooks.ctx, f, &f->rec);
+	for (dir = 0; dir < 2; dir++)
+		reasm_free(&f->r[dir], &t->pool);
+	for (pp = &t->bucket[f->hash & t->mask]; *pp != f; pp = &(*pp)->hnext)
+		;
+	*pp = f->hnext;
+	list_unlink(f);
+	t->st.active--;
+	free(f);
+}
+
+struct flow_table *
+flow_table_new(const struct flow_limits *lim, struct classify *cls,
+    const struct flow_hooks *hooks)
+{
+	struct flow_table *t;
+	uint32_t n = 1024;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->lim = *lim;
+	if (t->lim.flows_max == 0)
+		t->lim.flows_max = 1;
+	if (hooks != NULL)
+		t->hooks = *hooks;
+	t->cls = cls;
+	t->pool.mem_max = lim->mem_max;
+	t->pool.segs_max = lim->ooo_segs_max;
+	t->pool.bytes_max = lim->ooo_bytes_max;
+	while (n < t->lim.flows_max && n < (1U << 30))
+		n <<= 1;
+	t->mask = n - 1;
+	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
+		t->seed = 0x5eed5eed5eed5eedULL;
+	t->bucket = calloc(n, sizeof(*t->bucket));
+	t->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (t->bucket == NULL || t->sha256 == NULL) {
+		EVP_MD_free(t->sha256);
+		free(t->bucket);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static bool
+server_port(uint16_t port)
+{
+	switch (port) {
+	case 25: case 465: case 587: case 2525:		/* SMTP */
+	case 110: case 143: case 993: case 995:		/* POP3, IMAP */
+	case 80: case 443: case 8080: case 53:
+		return true;
+	}
+	return false;
+}
+
+/* A payload that opens with an SMTP/FTP style reply code came from a server. */
+static bool
+looks_like_reply(const struct packet *p)
+{
+	const uint8_t *b = p->payload;
+
+	return p->payload_len >= 4 && b[0] >= '1' && b[0] <= '5' &&
+	    b[1] >= '0' && b[1] <= '9' && b[2] >= '0' && b[2] <= '9' &&
+	    (b[3] == ' ' || b[3] == '-');
+}
+
+/*
+ * Decides whether the sender of the first packet seen is the client: the
+ * handshake if seen, else a reply banner, else the well-known port, else
+ * the lower port is the server's.
+ */
+static bool
+sender_is_client(const struct packet *p)
+{
+	bool ss, ds;
+
+	if (p->flags & TCP_SYN)
+		return !(p->flags & TCP_ACK);
+	if (looks_like_reply(p))
+		return false;
+	ss = server_port(p->sport);
+	ds = server_port(p->dport);
+	if (ss != ds)
+		return ds;
+	return p->dport <= p->sport;
+}
+
+static void
+evict_one(struct flow_table *t)
+{
+	struct flow *f = t->closing.tail != NULL ? t->closing.tail :
+	    t->open.tail;
+
+	if (f == NULL)
+		return;
+	t->st.evicted++;
+	flow_close(t, f, FLOW_CLOSE_EVICT);
+}
+
+static struct flow *
+flow_create(struct flow_table *t, const struct packet *p, uint32_t hash)
+{
+	struct flow *f;
+	int c;
+
+	while (t->st.active >= t->lim.flows_max)
+		evict_one(t);
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	c = sender_is_client(p) ? 0 : 1;
+	f->hash = hash;
+	f->rec.id = ++t->st.flows;
+	f->rec.family = p->family;
+	memcpy(f->rec.ip[c], p->src, 16);
+	memcpy(f->rec.ip[!c], p->dst, 16);
+	f->rec.port[c] = p->sport;
+	f->rec.port[!c] = p->dport;
+	f->rec.first_ts = f->rec.last_ts = p->ts_us;
+	f->rec.first_source = p->source;
+	f->rec.first_frame = p->frame;
+	f->hnext = t->bucket[hash & t->mask];
+	t->bucket[hash & t->mask] = f;
+	list_push(&t->open, f);
+	if (++t->st.active > t->st.peak)
+		t->st.peak = t->st.active;
+	return f;
+}
+
+/* Finds the flow of p and the direction p travels in, or NULL. */
+static struct flow *
+flow_find(struct flow_table *t, const struct packet *p, uint32_t hash,
+    int *dir)
+{
+	struct flow *f;
+
+	for (f = t->bucket[hash & t->mask]; f != NULL; f = f->hnext) {
+		if (f->hash != hash || f->rec.family != p->family)
+			continue;
+		if (f->rec.port[0] == p->sport && f->rec.port[1] == p->dport &&
+		    memcmp(f->rec.ip[0], p->src, 16) == 0 &&
+		    memcmp(f->rec.ip[1], p->dst, 16) == 0) {
+			*dir = FLOW_C2S;
+			return f;
+		}
+		if (f->rec.port[1] == p->sport && f->rec.port[0] == p->dport &&
+		    memcmp(f->rec.ip[1], p->src, 16) == 0 &&
+		    memcmp(f->rec.ip[0], p->dst, 16) == 0) {
+			*dir = FLOW_S2C;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+static void
+expire(struct flow_table *t)
+{
+	int n;
+
+	for (n = 0; n < FLOW_EXPIRE_BATCH && t->closing.tail != NULL &&
+	    t->closing.tail->rec.last_ts + t->lim.closed_us < t->now; n++) {
+		struct flow *f = t->closing.tail;
+
+		t->st.expired++;
+		flow_close(t, f, f->rst ? FLOW_CLOSE_RST : FLOW_CLOSE_FIN);
+	}
+	for (n = 0; n < FLOW_EXPIRE_BATCH && t->open.tail != NULL &&
+	    t->open.tail->rec.last_ts + t->lim.idle_us < t->now; n++) {
+		t->st.expired++;
+		flow_close(t, t->open.tail, FLOW_CLOSE_IDLE);
+	}
+}
+
+/*
+ * A SYN without ACK on a known tuple is a retransmitted SYN only if it
+ * repeats the client's initial sequence number; otherwise the tuple is
+ * being reused by a new connection.
+ */
+static bool
+is_new_connection(const struct flow *f, const struct packet *p, int dir)
+{
+	if ((p->flags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+		return false;
+	return !(dir == FLOW_C2S && f->rec.syn_seen && p->seq == f->client_isn);
+}
+
+void
+flow_table_packet(struct flow_table *t, const struct packet *p)
+{
+	struct reasm_sink rs;
+	struct dir_sink ds;
+	struct flow *f;
+	uint32_t hash;
+	int dir = FLOW_C2S;
+
+	if (p->ts_us > t->now)
+		t->now = p->ts_us;
+	expire(t);
+	hash = tuple_hash(t, p);
+	f = flow_find(t, p, hash, &dir);
+	if (f != NULL && is_new_connection(f, p, dir)) {
+		t->st.reused++;
+		flow_close(t, f, FLOW_CLOSE_REUSE);
+		f = NULL;
+	}
+	if (f == NULL) {
+		if ((f = flow_create(t, p, hash)) == NULL)
+			return;
+		dir = f->rec.port[0] == p->sport &&
+		    memcmp(f->rec.ip[0], p->src, 16) == 0 ? FLOW_C2S : FLOW_S2C;
+	}
+	if ((p->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && dir == FLOW_C2S &&
+	    !f->rec.syn_seen) {
+		f->rec.syn_seen = true;
+		f->client_isn = p->seq;
+	}
+	if (p->ts_us > f->rec.last_ts)
+		f->rec.last_ts = p->ts_us;
+	f->rec.last_frame = p->frame;
+	f->rec.packets[dir]++;
+	if (f->list == &t->open) {
+		list_unlink(f);
+		list_push(&t->open, f);
+	}
+	classify_packet(t->cls, &f->cls, p);
+
+	sink_init(&rs, &ds, t, f, dir);
+	if (!(p->flags & TCP_RST))
+		reasm_segment(&f->r[dir], &t->pool, p->seq, p->flags,
+		    p->payload, p->payload_len, p->seg_len, p->frame, &rs);
+	if (p->flags & TCP_ACK) {
+		sink_init(&rs, &ds, t, f, !dir);
+		reasm_ack(&f->r[!dir], &t->pool, p->ack, &rs);
+	}
+	pool_peak(t);
+	if (p->flags & TCP_FIN)
+		f->fin[dir] = true;
+	if (p->flags & TCP_RST)
+		f->rst = true;
+	if (f->list == &t->open && (f->rst || (f->fin[0] && f->fin[1]))) {
+		list_unlink(f);
+		list_push(&t->closing, f);
+	} else if (f->list == &t->closing) {
+		list_unlink(f);
+		list_push(&t->closing, f);
+	}
+}
+
+void
+flow_table_free(struct flow_table *t)
+{
+	if (t == NULL)
+		return;
+	/* Oldest first, so records come out in a stable order. */
+	while (t->closing.tail != NULL || t->open.tail != NULL) {
+		struct flow *a = t->closing.tail, *b = t->open.tail, *f;
+
+		if (a == NULL)
+			f = b;
+		else if (b == NULL)
+			f = a;
+		else
+			f = a->rec.id < b->rec.id ? a : b;
+		flow_close(t, f, FLOW_CLOSE_END);
+	}
+	EVP_MD_free(t->sha256);
+	free(t->bucket);
+	free(t);
+}
+
+void
+flow_table_stats(const struct flow_table *t, struct flow_stats *st)
+{
+	*st = t->st;
+	st->mem = t->pool.mem;
+	st->cap_skips = t->pool.cap_skips;
+	st->unverified = t->pool.unverified;
+}
+
+void **
+flow_user(struct flow *f)
+{
+	return &f->user;
+}
+
+const struct flow_record *
+flow_peek(struct flow *f)
+{
+	return &f->rec;
+}

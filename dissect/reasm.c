@@ -1,0 +1,378 @@
+/*
+ * reasm.c - TCP reassembly of one direction of a connection (RFC 9293).
+ *
+ * Stream offsets are 64-bit and counted from the first byte after the SYN
+ * (or from the first segment seen when the capture starts mid-stream), so
+ * sequence wrap is handled once, in seq_offset().  Out-of-order data is
+ * kept as a sorted list of disjoint pieces: a new segment only fills what
+ * no earlier segment covered ("first seen wins"), and every overlapping
+ * byte is compared on the way.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "reasm.h"
+
+struct reasm_seg {
+	struct reasm_seg	*next;
+	uint64_t		 off;		/* stream offset of data[0] */
+	uint64_t		 frame;		/* frame that carried it */
+	uint32_t		 len;
+	uint8_t			 data[];
+};
+
+/*
+ * Maps a sequence number to a stream offset, taking the value nearest to
+ * the next expected byte.  Returns -1 for bytes before offset 0.
+ */
+static int64_t
+seq_offset(const struct reasm *r, uint32_t seq)
+{
+	uint32_t rel = seq - r->base;
+	int32_t d = (int32_t)(rel - (uint32_t)r->next);
+	int64_t off = (int64_t)r->next + d;
+
+	return off < 0 ? -1 : off;
+}
+
+static void
+hist_put(struct reasm *r, struct reasm_pool *pool, const uint8_t *buf,
+    size_t len)
+{
+	size_t pos, n, orig_len;
+
+	if (r->hist == NULL) {
+		if (pool->mem_max - pool->mem < REASM_HIST_BYTES)
+			return;		/* no budget: retransmits go unchecked */
+		if ((r->hist = malloc(REASM_HIST_BYTES)) == NULL)
+			return;
+		pool->mem += REASM_HIST_BYTES;
+	}
+	orig_len = len;
+	if (len > REASM_HIST_BYTES) {
+		buf += len - REASM_HIST_BYTES;
+		len = REASM_HIST_BYTES;
+	}
+	/* r->next is the offset of the first byte being delivered. */
+	pos = (r->next + (uint64_t)(orig_len - len)) % REASM_HIST_BYTES;
+	n = REASM_HIST_BYTES - pos;
+	if (n > len)
+		n = len;
+	memcpy(r->hist + pos, buf, n);
+	memcpy(r->hist, buf + n, len - n);
+	r->hist_valid = r->hist_valid + len > REASM_HIST_BYTES ?
+	    REASM_HIST_BYTES : r->hist_valid + (uint32_t)len;
+}
+
+/* Hands bytes at offset r->next to the sink and advances. */
+static void
+deliver(struct reasm *r, struct reasm_pool *pool, const uint8_t *buf,
+    size_t len, uint64_t frame, const struct reasm_sink *s)
+{
+	if (len == 0)
+		return;
+	hist_put(r, pool, buf, len);
+	r->next += len;
+	r->bytes += len;
+	s->data(s->ctx, buf, len, frame);
+}
+
+static void
+gap(struct reasm *r, uint64_t len, const struct reasm_sink *s)
+{
+	if (len == 0)
+		return;
+	r->next += len;
+	r->gaps++;
+	r->gap_bytes += len;
+	r->hist_valid = 0;	/* history is contiguous stream only */
+	s->gap(s->ctx, len);
+}
+
+/*
+ * Compares len bytes at stream offset off, already delivered, with the
+ * history.  Bytes older than the history are counted as unverified.
+ */
+static void
+check_old(struct reasm *r, struct reasm_pool *pool, uint64_t off,
+    const uint8_t *buf, size_t len)
+{
+	uint64_t oldest = r->next - r->hist_valid;
+	size_t i;
+
+	if (off < oldest) {
+		uint64_t skip = oldest - off;
+
+		if (skip >= len) {
+			pool->unverified += len;
+			return;
+		}
+		pool->unverified += skip;
+		off += skip;
+		buf += skip;
+		len -= (size_t)skip;
+	}
+	for (i = 0; i < len; i++)
+		if (r->hist[(off + i) % REASM_HIST_BYTES] != buf[i]) {
+			r->conflicts++;
+			return;
+		}
+}
+
+static void
+seg_free(struct reasm_pool *pool, struct reasm *r, struct reasm_seg *g)
+{
+	r->nseg--;
+	r->ooo_bytes -= g->len;
+	pool->mem -= sizeof(*g) + g->len;
+	free(g);
+}
+
+/*
+ * Delivers buffered pieces that became contiguous.  A hole the peer has
+ * acknowledged past the start of the next piece is lost for good.
+ */
+static void
+drain(struct reasm *r, struct reasm_pool *pool, const struct reasm_sink *s)
+{
+	struct reasm_seg *g;
+
+	while ((g = r->ooo) != NULL) {
+		if (g->off > r->next) {
+			if (!r->acked_seen || r->acked <= g->off)
+				break;
+			gap(r, g->off - r->next, s);
+		}
+		r->ooo = g->next;
+		if (g->off + g->len > r->next) {
+			uint64_t skip = r->next - g->off;
+
+			deliver(r, pool, g->data + skip, g->len - skip,
+			    g->frame, s);
+		}
+		seg_free(pool, r, g);
+	}
+}
+
+/* Gives up the hole before the first buffered piece, to free room. */
+static bool
+make_room(struct reasm *r, struct reasm_pool *pool, size_t need,
+    const struct reasm_sink *s)
+{
+	while ((uint32_t)r->nseg + 1 > pool->segs_max ||
+	    r->ooo_bytes + need > pool->bytes_max ||
+	    pool->mem_max - pool->mem < sizeof(struct reasm_seg) + need) {
+		if (r->ooo == NULL)
+			return false;
+		pool->cap_skips++;
+		gap(r, r->ooo->off - r->next, s);
+		drain(r, pool, s);
+	}
+	return true;
+}
+
+/* Buffers [off, off+len) before *pos.  Returns the new piece or NULL. */
+static struct reasm_seg *
+seg_add(struct reasm *r, struct reasm_pool *pool, struct reasm_seg **pos,
+    uint64_t off, const uint8_t *buf, size_t len, uint64_t frame)
+{
+	struct reasm_seg *g;
+
+	if ((g = malloc(sizeof(*g) + len)) == NULL)
+		return NULL;
+	g->off = off;
+	g->len = (uint32_t)len;
+	g->frame = frame;
+	memcpy(g->data, buf, len);
+	g->next = *pos;
+	*pos = g;
+	r->nseg++;
+	r->ooo_bytes += (uint32_t)len;
+	pool->mem += sizeof(*g) + len;
+	return g;
+}
+
+/*
+ * Inserts [off, off+len) into the out-of-order list, filling only what no
+ * buffered piece covers and comparing what they do cover.
+ */
+static void
+insert(struct reasm *r, struct reasm_pool *pool, uint64_t off,
+    const uint8_t *buf, size_t len, uint64_t frame,
+    const struct reasm_sink *s)
+{
+	uint64_t end = off + len, cur = off;
+	struct reasm_seg **pos, *g;
+
+	/* Caps first, so the list does not change under the walk below. */
+	if (!make_room(r, pool, len, s)) {
+		/* Cannot buffer even alone: skip to it rather than lose it. */
+		if (r->next >= end)
+			return;
+		if (r->next > cur)
+			cur = r->next;
+		pool->cap_skips++;
+		gap(r, cur - r->next, s);
+		deliver(r, pool, buf + (cur - off), end - cur, frame, s);
+		return;
+	}
+	if (r->next > cur) {		/* make_room moved past our head */
+		if (r->next >= end)
+			return;
+		cur = r->next;
+	}
+	pos = &r->ooo;
+	while (cur < end) {
+		while (*pos != NULL && (*pos)->off + (*pos)->len <= cur)
+			pos = &(*pos)->next;
+		g = *pos;
+		if (g == NULL || g->off >= end) {
+			seg_add(r, pool, pos, cur, buf + (cur - off), end - cur,
+			    frame);
+			return;
+		}
+		if (g->off > cur) {
+			g = seg_add(r, pool, pos, cur, buf + (cur - off),
+			    g->off - cur, frame);
+			if (g == NULL)
+				return;
+			cur = g->off + g->len;
+			pos = &g->next;
+			continue;
+		}
+		/* Overlap with g: first seen wins, differences count. */
+		{
+			uint64_t oend = g->off + g->len < end ?
+			    g->off + g->len : end;
+
+			if (memcmp(g->data + (cur - g->off), buf + (cur - off),
+			    oend - cur) != 0)
+				r->conflicts++;
+			cur = oend;
+		}
+	}
+}
+
+void
+reasm_segment(struct reasm *r, struct reasm_pool *pool, uint32_t seq,
+    uint8_t flags, const uint8_t *data, size_t caplen, size_t seglen,
+    uint64_t frame, const struct reasm_sink *s)
+{
+	int64_t soff;
+	uint64_t off, end;
+
+	if (flags & 0x02) {			/* SYN */
+		if (!r->started) {
+			r->base = seq + 1;
+			r->started = true;
+			r->syn_seen = true;
+		}
+		seq++;				/* data on a SYN follows it */
+	}
+	if (!r->started) {			/* picked up mid-stream */
+		if (seglen == 0)
+			return;
+		r->base = seq;
+		r->started = true;
+	}
+	if ((soff = seq_offset(r, seq)) < 0) {
+		/* Starts before offset 0: keep only what lies after it. */
+		uint64_t skip = (uint64_t)-soff;
+
+		if (skip >= seglen)
+			return;
+		data += skip < caplen ? skip : caplen;
+		caplen -= skip < caplen ? skip : caplen;
+		seglen -= skip;
+		soff = 0;
+	}
+	off = (uint64_t)soff;
+	if ((flags & 0x01) && !r->fin_seen) {	/* FIN */
+		r->fin_seen = true;
+		r->fin = off + seglen;
+	}
+	if (seglen == 0)
+		return;
+	end = off + seglen;
+	if (end <= r->next) {
+		/* A retransmission; a one-byte keep-alive probe is not data. */
+		if (!(seglen == 1 && end == r->next))
+			check_old(r, pool, off, data, caplen);
+		return;
+	}
+	if (off < r->next) {
+		uint64_t skip = r->next - off;
+
+		check_old(r, pool, off, data, skip < caplen ? skip : caplen);
+		data += skip < caplen ? skip : caplen;
+		caplen -= skip < caplen ? skip : caplen;
+		seglen -= skip;
+		off = r->next;
+	}
+	if (r->ooo == NULL && off == r->next) {	/* the common case */
+		deliver(r, pool, data, caplen, frame, s);
+		if (caplen < seglen)		/* cut by snaplen */
+			gap(r, seglen - caplen, s);
+		return;
+	}
+	if (caplen > 0)
+		insert(r, pool, off, data, caplen, frame, s);
+	drain(r, pool, s);
+}
+
+void
+reasm_ack(struct reasm *r, struct reasm_pool *pool, uint32_t ack,
+    const struct reasm_sink *s)
+{
+	int64_t off;
+
+	if (!r->started || (off = seq_offset(r, ack)) < 0)
+		return;
+	if (!r->acked_seen || (uint64_t)off > r->acked) {
+		r->acked = (uint64_t)off;
+		r->acked_seen = true;
+	}
+	if (r->ooo != NULL && r->ooo->off > r->next && r->acked > r->ooo->off)
+		drain(r, pool, s);
+}
+
+void
+reasm_finish(struct reasm *r, struct reasm_pool *pool,
+    const struct reasm_sink *s)
+{
+	while (r->ooo != NULL) {
+		gap(r, r->ooo->off - r->next, s);
+		drain(r, pool, s);
+	}
+	/* Bytes sent before a FIN we saw, or acknowledged, never captured. */
+	if (r->fin_seen) {
+		if (r->fin > r->next)
+			gap(r, r->fin - r->next, s);
+	} else if (r->acked_seen && r->acked > r->next + 1) {
+		/* One sequence number may be a FIN we did not capture. */
+		gap(r, r->acked - r->next - 1, s);
+	}
+}
+
+bool
+reasm_done(const struct reasm *r)
+{
+	return r->fin_seen && r->next >= r->fin && r->ooo == NULL;
+}
+
+void
+reasm_free(struct reasm *r, struct reasm_pool *pool)
+{
+	while (r->ooo != NULL) {
+		struct reasm_seg *g = r->ooo;
+
+		r->ooo = g->next;
+		seg_free(pool, r, g);
+	}
+	if (r->hist != NULL) {
+		free(r->hist);
+		pool->mem -= REASM_HIST_BYTES;
+		r->hist = NULL;
+	}
+}

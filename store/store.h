@@ -1,0 +1,75 @@
+/*
+ * store.h - the SQLite evidence store: runs and flows (alerts come later).
+ *
+ * One writer.  Rows are batched into transactions of STORE_BATCH_ROWS and
+ * committed by store_flush(); the database is in WAL mode so readers never
+ * block the sensor.
+ */
+#ifndef SW_STORE_H
+#define SW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION	1
+#define STORE_APPLICATION_ID	0x73777463	/* "swtc" */
+
+struct store;
+
+/* One row of `runs`.  Times in µs since the epoch. */
+struct store_run {
+	const char	*source;	/* files or interface */
+	uint64_t	 started, ended;	/* wall clock */
+	uint64_t	 first_ts, last_ts;	/* pcap time of first/last frame */
+	uint64_t	 packets, bytes, tcp_packets;
+	uint64_t	 truncated;	/* frames cut by snaplen */
+	uint64_t	 damaged;	/* files ending in a corrupt record */
+	uint64_t	 malformed, fragments, bad_checksums;
+	uint64_t	 drops, ifdrops;
+	uint64_t	 flows, evicted, flows_peak, mem_peak;
+	const char	*status;	/* running, complete, damaged, interrupted */
+};
+
+/* One row of `flows`.  Text fields are NUL-terminated. */
+struct store_flow {
+	const char	*client_ip, *server_ip;
+	uint16_t	 client_port, server_port;
+	uint64_t	 first_ts, last_ts;
+	uint32_t	 first_source;
+	uint64_t	 first_frame, last_frame;
+	const char	*protocol;
+	uint64_t	 packets[2], bytes[2], gap_bytes[2];
+	uint32_t	 gaps[2], conflicts;
+	const char	*sha256[2];	/* lower-case hex */
+	const char	*close_reason;
+	bool		 syn_seen;
+};
+
+/*
+ * Opens or creates the database at path.  A file that is not a stripwatch
+ * database, or one written by a newer stripwatch, is refused with a message
+ * in err.  Returns NULL on failure.
+ */
+struct store	*store_open(const char *path, char *err, size_t errlen);
+
+/* Inserts the run row (status "running"); returns its id, or -1. */
+int64_t		 store_run_begin(struct store *, const struct store_run *);
+
+/* Rewrites the run row's counters and status. */
+bool		 store_run_update(struct store *, int64_t run,
+		    const struct store_run *);
+
+bool		 store_flow(struct store *, int64_t run,
+		    const struct store_flow *);
+
+/* Commits the open transaction, if any. */
+bool		 store_flush(struct store *);
+
+/* The last error, for messages. */
+const char	*store_error(const struct store *);
+
+/* Flushes and closes.  Returns false if the final commit failed. */
+bool		 store_close(struct store *);
+
+#endif

@@ -1,0 +1,54 @@
+#!/bin/sh
+# deps.sh check|install - make sure the build and test dependencies exist.
+#
+# check:   exit 0 when every library is found with pkg-config.
+# install: on Debian/Ubuntu, install what is missing with apt-get;
+#          elsewhere, name the packages and fail.
+set -u
+pcs="libpcap libndpi openssl sqlite3 zlib"
+debs="pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev zlib1g-dev sqlite3"
+# Test tools: tshark rebuilds streams for the interop suite, scapy makes
+# resegmented variants.
+test_debs="tshark python3 python3-scapy"
+
+missing() {
+	command -v pkg-config >/dev/null 2>&1 || { echo pkg-config; return; }
+	for p in $pcs; do
+		pkg-config --exists "$p" || echo "$p"
+	done
+}
+
+case "${1:-check}" in
+check)
+	m=$(missing)
+	[ -z "$m" ] && exit 0
+	echo "missing: $m"
+	exit 1
+	;;
+install|install-test)
+	all="$debs"
+	[ "$1" = install-test ] && all="$debs $test_debs"
+	if [ -z "$(missing)" ] && [ "$1" = install ]; then
+		exit 0
+	fi
+	if command -v apt-get >/dev/null 2>&1; then
+		sudo=
+		[ "$(id -u)" -ne 0 ] && sudo=sudo
+		echo "deps.sh: apt-get install $all" >&2
+		export DEBIAN_FRONTEND=noninteractive
+		$sudo apt-get update -qq >&2 &&
+		$sudo apt-get install -y -qq $all >&2 || {
+			echo "deps.sh: apt-get failed; install: $all" >&2
+			exit 1
+		}
+		exit 0
+	fi
+	echo "deps.sh: not a Debian system; install the development files of:" \
+	    "libpcap, nDPI 4.2, OpenSSL 3, SQLite 3, zlib (and pkg-config)" >&2
+	exit 1
+	;;
+*)
+	echo "usage: deps.sh check|install|install-test" >&2
+	exit 2
+	;;
+esac
