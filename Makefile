@@ -41,7 +41,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CFLAGS	+= $(PKG_CFLAGS)
 LIBS	 = $(PKG_LIBS)
 
-LIB_SRCS = capture/capture.c capture/decode.c \
+LIB_SRCS = monitor.c capture/capture.c capture/decode.c \
 	   dissect/classify.c dissect/flow.c dissect/reasm.c \
 	   store/store.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)

@@ -91,7 +91,10 @@ open_file(const char *path, char *err, size_t errlen)
 	} else
 		p = pcap_open_offline_with_tstamp_precision(path,
 		    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
-	if (p == NULL)
+	if (p == NULL)	/* libpcap names the file in its own messages */
+		snprintf(err, errlen, "%s", strstr(ebuf, path) != NULL ? ebuf :
+		    path);
+	if (p == NULL && strstr(ebuf, path) == NULL)
 		snprintf(err, errlen, "%s: %s", path, ebuf);
 	return p;
 }

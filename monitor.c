@@ -1,0 +1,300 @@
+/*
+ * monitor.c - one run of the pipeline: capture -> decode -> flow table
+ * (reassembly, classification) -> store.  The only file that includes
+ * every stage's header.
+ */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "config.h"
+#include "capture/capture.h"
+#include "capture/decode.h"
+#include "dissect/classify.h"
+#include "dissect/flow.h"
+#include "store/store.h"
+#include "monitor.h"
+
+struct run {
+	struct store	*store;
+	int64_t		 run_id;
+	bool		 store_failed;
+	uint64_t	 tcp, malformed, fragments, bad_cksum;
+	uint64_t	 first_ts, last_ts;
+};
+
+static struct capture *running;	/* for the signal handler */
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (running != NULL)
+		capture_stop(running);
+}
+
+void
+monitor_opts_default(struct monitor_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->db = "stripwatch.db";
+	o->verify = o->classify = true;
+	flow_limits_default(&o->lim);
+}
+
+static uint64_t
+wall_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+}
+
+static void
+hex(char *out, const uint8_t *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void
+on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
+{
+	struct run *run = ctx;
+	char cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN];
+	char sha[2][65];
+	struct store_flow sf;
+	int af = r->family == 6 ? AF_INET6 : AF_INET;
+
+	(void)f;
+	if (run->store_failed)
+		return;
+	inet_ntop(af, r->ip[0], cip, sizeof(cip));
+	inet_ntop(af, r->ip[1], sip, sizeof(sip));
+	hex(sha[0], r->sha256[0], 32);
+	hex(sha[1], r->sha256[1], 32);
+	memset(&sf, 0, sizeof(sf));
+	sf.client_ip = cip;
+	sf.server_ip = sip;
+	sf.client_port = r->port[0];
+	sf.server_port = r->port[1];
+	sf.first_ts = r->first_ts;
+	sf.last_ts = r->last_ts;
+	sf.first_source = r->first_source;
+	sf.first_frame = r->first_frame;
+	sf.last_frame = r->last_frame;
+	sf.protocol = r->protocol;
+	memcpy(sf.packets, r->packets, sizeof(sf.packets));
+	memcpy(sf.bytes, r->bytes, sizeof(sf.bytes));
+	memcpy(sf.gap_bytes, r->gap_bytes, sizeof(sf.gap_bytes));
+	memcpy(sf.gaps, r->gaps, sizeof(sf.gaps));
+	sf.conflicts = r->conflicts;
+	sf.sha256[0] = sha[0];
+	sf.sha256[1] = sha[1];
+	sf.close_reason = flow_close_reason_name(r->reason);
+	sf.syn_seen = r->syn_seen;
+	if (!store_flow(run->store, run->run_id, &sf)) {
+		fprintf(stderr, "stripwatch: database: %s\n",
+		    store_error(run->store));
+		run->store_failed = true;
+	}
+}
+
+static void
+fill_run(struct store_run *sr, const struct run *run, struct capture *cap,
+    const struct flow_stats *fs)
+{
+	struct capture_stats cs;
+
+	capture_stats(cap, &cs);
+	sr->ended = wall_us();
+	sr->first_ts = run->first_ts;
+	sr->last_ts = run->last_ts;
+	sr->packets = cs.packets;
+	sr->bytes = cs.bytes;
+	sr->tcp_packets = run->tcp;
+	sr->truncated = cs.truncated;
+	sr->damaged = cs.damaged;
+	sr->malformed = run->malformed;
+	sr->fragments = run->fragments;
+	sr->bad_checksums = run->bad_cksum;
+	sr->drops = cs.drops;
+	sr->ifdrops = cs.ifdrops;
+	sr->flows = fs->flows;
+	sr->evicted = fs->evicted;
+	sr->flows_peak = fs->peak;
+	sr->mem_peak = fs->mem_peak;
+}
+
+static void
+summary(const struct store_run *sr, const struct flow_stats *fs)
+{
+	fprintf(stderr, "stripwatch: %s: %llu packets (%llu TCP), %llu bytes, "
+	    "%llu flows (peak %llu, evicted %llu)\n", sr->source,
+	    (unsigned long long)sr->packets, (unsigned long long)sr->tcp_packets,
+	    (unsigned long long)sr->bytes, (unsigned long long)sr->flows,
+	    (unsigned long long)sr->flows_peak,
+	    (unsigned long long)sr->evicted);
+	fprintf(stderr, "stripwatch: bad checksums %llu, snaplen-cut %llu, "
+	    "malformed %llu, IP fragments %llu, damaged files %llu, "
+	    "kernel drops %llu, interface drops %llu\n",
+	    (unsigned long long)sr->bad_checksums,
+	    (unsigned long long)sr->truncated,
+	    (unsigned long long)sr->malformed,
+	    (unsigned long long)sr->fragments,
+	    (unsigned long long)sr->damaged, (unsigned long long)sr->drops,
+	    (unsigned long long)sr->ifdrops);
+	fprintf(stderr, "stripwatch: reassembly peak %llu bytes, holes given "
+	    "up at caps %llu, retransmitted bytes unverified %llu\n",
+	    (unsigned long long)fs->mem_peak,
+	    (unsigned long long)fs->cap_skips,
+	    (unsigned long long)fs->unverified);
+}
+
+int
+monitor_run(const struct monitor_opts *mo)
+{
+	const struct monitor_opts o = *mo;
+	struct capture_opts co;
+	struct capture *cap;
+	struct classify *cls = NULL;
+	struct flow_table *ft;
+	struct flow_hooks hooks;
+	struct flow_stats fs;
+	struct store_run sr;
+	struct run run;
+	struct sigaction sa;
+	char err[512];
+	enum capture_result cr;
+	bool failed = false;
+
+	memset(&co, 0, sizeof(co));
+	co.iface = o.iface;
+	co.files = o.files;
+	co.nfiles = o.nfiles;
+	co.filter = o.filter;
+	co.snaplen = o.snaplen;
+	co.buffer_kb = o.buffer_kb;
+	co.immediate = o.immediate;
+	if ((cap = capture_open(&co, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "stripwatch: %s\n", err);
+		return MONITOR_EXIT_ERROR;
+	}
+	memset(&run, 0, sizeof(run));
+	if ((run.store = store_open(o.db, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "stripwatch: %s\n", err);
+		capture_close(cap);
+		return MONITOR_EXIT_ERROR;
+	}
+	memset(&sr, 0, sizeof(sr));
+	sr.source = capture_source(cap);
+	sr.started = wall_us();
+	sr.status = "running";
+	if ((run.run_id = store_run_begin(run.store, &sr)) < 0 ||
+	    !store_flush(run.store)) {
+		fprintf(stderr, "stripwatch: %s: %s\n", o.db,
+		    store_error(run.store));
+		store_close(run.store);
+		capture_close(cap);
+		return MONITOR_EXIT_ERROR;
+	}
+	if (o.classify && (cls = classify_new()) == NULL)
+		fprintf(stderr, "stripwatch: nDPI failed to start; flows stay "
+		    "unclassified\n");
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.close = on_flow_close;
+	hooks.ctx = &run;
+	if ((ft = flow_table_new(&o.lim, cls, &hooks)) == NULL) {
+		fprintf(stderr, "stripwatch: out of memory\n");
+		return MONITOR_EXIT_ERROR;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	running = cap;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	for (;;) {
+		struct capture_frame fr;
+		struct packet p;
+		enum decode_result dr;
+
+		cr = capture_next(cap, &fr, err, sizeof(err));
+		if (err[0] != '\0')
+			fprintf(stderr, "stripwatch: %s\n", err);
+		if (cr == CAPTURE_AGAIN)
+			continue;
+		if (cr != CAPTURE_FRAME)
+			break;
+		if (run.first_ts == 0)
+			run.first_ts = fr.ts_us;
+		if (fr.ts_us > run.last_ts)
+			run.last_ts = fr.ts_us;
+		dr = decode_frame(fr.dlt, fr.data, fr.caplen, fr.wirelen,
+		    o.verify, &p);
+		switch (dr) {
+		case DECODE_TCP:
+			break;
+		case DECODE_MALFORMED:
+			run.malformed++;
+			continue;
+		case DECODE_FRAGMENT:
+			run.fragments++;
+			continue;
+		case DECODE_TRUNCATED:	/* counted as a snaplen cut */
+		case DECODE_NOT_TCP:
+			continue;
+		}
+		run.tcp++;
+		if (p.cksum_bad)
+			run.bad_cksum++;
+		p.ts_us = fr.ts_us;
+		p.frame = fr.frame;
+		p.source = fr.source;
+		flow_table_packet(ft, &p);
+		if (run.store_failed)
+			break;
+	}
+	running = NULL;
+	if (cr == CAPTURE_ERROR) {
+		fprintf(stderr, "stripwatch: %s\n", err);
+		failed = true;
+	}
+	flow_table_stats(ft, &fs);
+	flow_table_free(ft);
+	fs.active = 0;
+	classify_free(cls);
+
+	fill_run(&sr, &run, cap, &fs);
+	if (run.store_failed || failed)
+		sr.status = "failed";
+	else if (sr.damaged > 0)
+		sr.status = "damaged";
+	else
+		sr.status = "complete";
+	if (!store_run_update(run.store, run.run_id, &sr) ||
+	    !store_flush(run.store)) {
+		fprintf(stderr, "stripwatch: %s: %s\n", o.db,
+		    store_error(run.store));
+		failed = true;
+	}
+	store_close(run.store);
+	if (!o.quiet)
+		summary(&sr, &fs);
+	capture_close(cap);
+	if (failed || run.store_failed)
+		return MONITOR_EXIT_ERROR;
+	return sr.damaged > 0 ? MONITOR_EXIT_DAMAGED : MONITOR_EXIT_OK;
+}

@@ -1,0 +1,42 @@
+/*
+ * monitor.h - one run of the pipeline: capture -> decode -> flow table
+ * (reassembly, classification) -> store.  The only place that knows every
+ * stage; stripwatch.c is the command line around it.
+ */
+#ifndef SW_MONITOR_H
+#define SW_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dissect/flow.h"
+
+#define MONITOR_EXIT_OK		0	/* done */
+#define MONITOR_EXIT_ERROR	1	/* could not run, or the store failed */
+#define MONITOR_EXIT_USAGE	2	/* bad command line */
+#define MONITOR_EXIT_DAMAGED	3	/* input damaged; the rest was processed */
+
+struct monitor_opts {
+	const char	*const *files;	/* offline inputs, in order */
+	size_t		 nfiles;
+	const char	*iface;		/* or a live interface */
+	const char	*db;		/* SQLite path (":memory:" for tests) */
+	const char	*filter;	/* BPF expression or NULL */
+	int		 snaplen, buffer_kb;	/* live; 0 = default */
+	bool		 immediate;	/* live: no batching in the kernel */
+	bool		 verify;	/* check IP/TCP checksums */
+	bool		 classify;	/* run nDPI */
+	bool		 quiet;		/* no summary on stderr */
+	struct flow_limits lim;
+};
+
+/* Fills the defaults: ./stripwatch.db, checksums and nDPI on. */
+void	monitor_opts_default(struct monitor_opts *);
+
+/*
+ * Runs to the end of the input (or SIGINT/SIGTERM when live) and returns
+ * one of the MONITOR_EXIT_* codes.  Messages go to stderr.
+ */
+int	monitor_run(const struct monitor_opts *);
+
+#endif
