@@ -36,6 +36,8 @@ $(error build dependencies missing; see the message above)
 endif
 endif
 
+PYTHON	?= /usr/bin/python3
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CFLAGS	+= $(PKG_CFLAGS)
@@ -45,16 +47,24 @@ LIB_SRCS = monitor.c capture/capture.c capture/decode.c \
 	   dissect/classify.c dissect/flow.c dissect/reasm.c \
 	   store/store.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
-HDRS	 = config.h $(wildcard */*.h)
+HDRS	 = config.h monitor.h $(wildcard */*.h)
+
+# Objects remember the flags they were built with: switching SANITIZER=
+# or CFLAGS rebuilds everything instead of mixing instrumented objects.
+FLAGS_ID := $(shell echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cksum | cut -d' ' -f1)
+FLAGS_STAMP := .flags-$(FLAGS_ID)
+$(FLAGS_STAMP):
+	@rm -f .flags-*
+	@touch $@
 
 UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
 	     tests/unit/test_store
 
-.PHONY: all test unit regress interop reseg run clean
+.PHONY: all test unit cli regress live interop reseg run clean
 
 all: stripwatch
 
-%.o: %.c $(HDRS)
+%.o: %.c $(HDRS) $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 libstripwatch.a: $(LIB_OBJS)
@@ -64,23 +74,31 @@ libstripwatch.a: $(LIB_OBJS)
 stripwatch: stripwatch.o libstripwatch.a
 	$(CC) $(LDFLAGS) -o $@ stripwatch.o libstripwatch.a $(LIBS)
 
-tests/unit/%: tests/unit/%.c tests/unit/check.h libstripwatch.a
+tests/unit/%: tests/unit/%.c tests/unit/check.h libstripwatch.a $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libstripwatch.a $(LIBS)
 
 unit: $(UNIT_TESTS)
 	@tests/run-units.sh $(UNIT_TESTS)
 
+cli: stripwatch
+	@tests/cli.sh
+
 regress: stripwatch
 	@tests/regress.sh
 
+live: stripwatch
+	@tests/live.sh
+
 interop: stripwatch
-	@python3 tests/interop.py
+	@$(PYTHON) tests/interop.py
 
 reseg: stripwatch
 	@tests/reseg_test.sh
 
-test: unit regress interop reseg
-	@echo "all test suites passed"
+# Every suite runs even when an earlier one fails; the summary says which.
+SUITES	= unit cli regress live interop reseg
+test: stripwatch $(UNIT_TESTS)
+	@tests/run-suites.sh $(SUITES)
 
 run: stripwatch
 	./stripwatch -r pcaps/clean-starttls/input.pcap -w stripwatch.db
@@ -90,4 +108,4 @@ run: stripwatch
 	     FROM flows ORDER BY id DESC LIMIT 10"
 
 clean:
-	rm -f stripwatch *.o */*.o libstripwatch.a $(UNIT_TESTS)
+	rm -f stripwatch *.o */*.o libstripwatch.a $(UNIT_TESTS) .flags-*

@@ -498,7 +498,11 @@ flow_table_free(struct flow_table *t)
 			f = a;
 		else
 			f = a->rec.id < b->rec.id ? a : b;
-		flow_close(t, f, FLOW_CLOSE_END);
+		/* A flow that had finished says how, not just "end". */
+		if (f->list == &t->closing)
+			flow_close(t, f, f->rst ? FLOW_CLOSE_RST : FLOW_CLOSE_FIN);
+		else
+			flow_close(t, f, FLOW_CLOSE_END);
 	}
 	EVP_MD_free(t->sha256);
 	free(t->bucket);

@@ -1,0 +1,66 @@
+#!/bin/sh
+# regress.sh [--update] [CASE...] - replays each pcaps/<case>/input.pcap
+# offline and compares what stripwatch stored with the case's expectations.
+#
+# A case directory holds:
+#   input.pcap            the capture (or input.pcapng)
+#   README.md             what it shows, where it came from
+#   expected-flows.tsv    flows rows (volatile columns left out)
+#   args                  optional extra command-line options, one line
+#   expected-exit         optional exit status (default 0)
+#
+# --update rewrites expected-flows.tsv from the current output.  Use it
+# only after checking the new rows independently (tests/interop.py
+# --corpus pcaps compares the digests with tshark); a diff in review must
+# say why the expectation changed.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin="$top/stripwatch"
+update=0
+if [ "${1:-}" = "--update" ]; then
+	update=1
+	shift
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cols="client_ip, client_port, server_ip, server_port, protocol, c2s_bytes,
+ s2c_bytes, c2s_sha256, s2c_sha256, c2s_gaps, s2c_gaps, conflicts,
+ close_reason"
+
+passed=0 failed=0
+if [ $# -gt 0 ]; then cases="$*"; else cases=$(ls "$top/pcaps"); fi
+for c in $cases; do
+	d="$top/pcaps/$c"
+	in="$d/input.pcap"
+	[ -f "$in" ] || in="$d/input.pcapng"
+	[ -f "$in" ] || continue
+	db="$tmp/$c.db"
+	args=""
+	[ -f "$d/args" ] && args=$(cat "$d/args")
+	want_rc=0
+	[ -f "$d/expected-exit" ] && want_rc=$(cat "$d/expected-exit")
+	# shellcheck disable=SC2086
+	"$bin" -q -r "$in" -w "$db" $args 2>"$tmp/$c.err"
+	rc=$?
+	sqlite3 -separator '	' "$db" "SELECT $cols FROM flows
+	    ORDER BY first_ts, id" >"$tmp/$c.tsv" 2>>"$tmp/$c.err"
+	if [ $update -eq 1 ]; then
+		cp "$tmp/$c.tsv" "$d/expected-flows.tsv"
+	fi
+	if [ "$rc" != "$want_rc" ]; then
+		echo "FAIL $c: exit $rc, expected $want_rc"
+		cat "$tmp/$c.err"
+		failed=$((failed + 1))
+	elif ! diff -u "$d/expected-flows.tsv" "$tmp/$c.tsv" >"$tmp/$c.diff"
+	then
+		echo "FAIL $c: flows differ"
+		cat "$tmp/$c.diff"
+		failed=$((failed + 1))
+	else
+		echo "PASS $c"
+		passed=$((passed + 1))
+	fi
+done
+echo "regress: $passed passed, $failed failed"
+[ $failed -eq 0 ]
