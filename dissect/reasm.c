@@ -24,16 +24,15 @@ struct reasm_seg {
 
 /*
  * Maps a sequence number to a stream offset, taking the value nearest to
- * the next expected byte.  Returns -1 for bytes before offset 0.
+ * the next expected byte.  Negative for bytes before offset 0.
  */
 static int64_t
 seq_offset(const struct reasm *r, uint32_t seq)
 {
 	uint32_t rel = seq - r->base;
 	int32_t d = (int32_t)(rel - (uint32_t)r->next);
-	int64_t off = (int64_t)r->next + d;
 
-	return off < 0 ? -1 : off;
+	return (int64_t)r->next + d;
 }
 
 static void
