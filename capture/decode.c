@@ -117,18 +117,22 @@ decode_tcp(const uint8_t *buf, size_t cap, size_t wire, uint64_t pseudo,
 	hlen = (size_t)(buf[12] >> 4) * 4;
 	if (hlen < 20 || hlen > wire)
 		return DECODE_MALFORMED;	/* data offset outside the segment */
-	if (hlen > cap)
-		return DECODE_TRUNCATED;	/* options cut by snaplen */
 	p->sport = be16(buf);
 	p->dport = be16(buf + 2);
 	p->seq = be32(buf + 4);
 	p->ack = be32(buf + 8);
 	p->flags = buf[13];
-	p->payload = buf + hlen;
-	p->payload_len = cap - hlen;
-	p->seg_len = wire - hlen;
 	p->cksum_bad = false;
 	p->cksum_checked = false;
+	p->seg_len = wire - hlen;
+	if (hlen > cap) {
+		/* Options cut by snaplen: the fixed header still counts. */
+		p->payload = buf + cap;
+		p->payload_len = 0;
+		return DECODE_TCP;
+	}
+	p->payload = buf + hlen;
+	p->payload_len = cap - hlen;
 	if (verify && cap == wire) {
 		uint64_t sum = pseudo + wire;
 

@@ -25,6 +25,7 @@ struct flow {
 	struct flow		*hnext;		/* hash chain */
 	struct flow		*prev, *next;	/* LRU list */
 	struct flow_list	*list;		/* which LRU list holds it */
+	uint64_t		 seen;		/* table clock at its last packet */
 	uint32_t		 hash;
 	uint32_t		 client_isn;	/* valid when rec.syn_seen */
 	bool			 fin[2];	/* FIN seen per direction */
@@ -45,7 +46,8 @@ struct flow_table {
 	uint32_t		 mask;		/* buckets - 1 */
 	uint64_t		 seed;
 	struct flow_list	 open, closing;
-	uint64_t		 now;		/* latest packet time seen */
+	uint64_t		 now;		/* latest packet time seen: the
+						   table clock, never backwards */
 	EVP_MD			*sha256;
 	struct flow_stats	 st;
 };
@@ -395,14 +397,14 @@ expire(struct flow_table *t)
 	int n;
 
 	for (n = 0; n < FLOW_EXPIRE_BATCH && t->closing.tail != NULL &&
-	    t->closing.tail->rec.last_ts + t->lim.closed_us < t->now; n++) {
+	    t->closing.tail->seen + t->lim.closed_us < t->now; n++) {
 		struct flow *f = t->closing.tail;
 
 		t->st.expired++;
 		flow_close(t, f, f->rst ? FLOW_CLOSE_RST : FLOW_CLOSE_FIN);
 	}
 	for (n = 0; n < FLOW_EXPIRE_BATCH && t->open.tail != NULL &&
-	    t->open.tail->rec.last_ts + t->lim.idle_us < t->now; n++) {
+	    t->open.tail->seen + t->lim.idle_us < t->now; n++) {
 		t->st.expired++;
 		flow_close(t, t->open.tail, FLOW_CLOSE_IDLE);
 	}
@@ -451,6 +453,12 @@ flow_table_packet(struct flow_table *t, const struct packet *p)
 		f->rec.syn_seen = true;
 		f->client_isn = p->seq;
 	}
+	/*
+	 * Idleness is measured on the table clock, so a capture whose time
+	 * steps backwards (merged files, a bad clock) does not expire every
+	 * flow it touches.
+	 */
+	f->seen = t->now;
 	if (p->ts_us > f->rec.last_ts)
 		f->rec.last_ts = p->ts_us;
 	f->rec.last_frame = p->frame;

@@ -264,6 +264,13 @@ test_truncation(void)
 	CHECK(!p.cksum_checked);
 	CHECK(decode_frame(DLT_EN10MB, frame, 10, 100, true, &p) ==
 	    DECODE_TRUNCATED);
+	/* A SYN whose options are cut still gives ports, seq and flags. */
+	n = ipv4(frame, "");
+	frame[20 + 12] = 10 << 4;	/* 40-byte header, 20 of options */
+	put16(frame + 2, 60);
+	CHECK(decode_frame(DLT_RAW, frame, 54, 60, false, &p) == DECODE_TCP);
+	CHECK(p.sport == 40000 && p.seq == 0x11223344);
+	CHECK(p.payload_len == 0 && p.seg_len == 0);
 }
 
 static void

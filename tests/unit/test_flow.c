@@ -186,6 +186,24 @@ test_expiry(void)
 	flow_table_free(t);
 }
 
+/* Time stepping backwards (merged captures) expires nothing by itself. */
+static void
+test_time_backwards(void)
+{
+	struct flow_table *t = table(16);
+	uint64_t y = 365ULL * 86400 * 1000000;
+
+	pkt(t, 2 * y, 5, 1, 6, 2, 0x10, 1, 0, "");	/* a later file first */
+	pkt(t, y, 1, 40000, 2, 25, 0x02, 100, 0, "");
+	pkt(t, y + 1, 2, 25, 1, 40000, 0x12, 900, 101, "");
+	pkt(t, y + 2, 1, 40000, 2, 25, 0x18, 101, 901, "EHLO c\r\n");
+	CHECK(nrecs == 0);
+	flow_table_free(t);
+	CHECK(nrecs == 2);
+	CHECK_EQ_U(recs[1].bytes[0], 8);
+	CHECK(recs[1].first_ts == y && recs[1].last_ts == y + 2);
+}
+
 /* IPv4 and IPv6 flows with the same numbers are different flows. */
 static void
 test_family_distinct(void)
@@ -212,6 +230,7 @@ main(void)
 	RUN(test_port_reuse);
 	RUN(test_eviction);
 	RUN(test_expiry);
+	RUN(test_time_backwards);
 	RUN(test_family_distinct);
 	return check_done("flow");
 }
