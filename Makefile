@@ -90,7 +90,7 @@ live: stripwatch
 	@tests/live.sh
 
 interop: stripwatch
-	@$(PYTHON) tests/interop.py
+	@$(PYTHON) tests/interop.py --corpus pcaps && $(PYTHON) tests/interop.py
 
 reseg: stripwatch
 	@tests/reseg_test.sh
