@@ -478,6 +478,9 @@ flow_table_packet(struct flow_table *t, const struct packet *p)
 		reasm_ack(&f->r[!dir], &t->pool, p->ack, &rs);
 	}
 	pool_peak(t);
+	/* A direction that is complete up to its FIN needs no buffers. */
+	if (reasm_done(&f->r[dir]))
+		reasm_free(&f->r[dir], &t->pool);
 	if (p->flags & TCP_FIN)
 		f->fin[dir] = true;
 	if (p->flags & TCP_RST)

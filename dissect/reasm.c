@@ -374,4 +374,5 @@ reasm_free(struct reasm *r, struct reasm_pool *pool)
 		pool->mem -= REASM_HIST_BYTES;
 		r->hist = NULL;
 	}
+	r->hist_valid = 0;	/* later retransmits cannot be compared */
 }

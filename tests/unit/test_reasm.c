@@ -262,6 +262,26 @@ test_keepalive(void)
 	CHECK(g.r.conflicts == 0);
 }
 
+/* Buffers released after the FIN: a late retransmission is harmless. */
+static void
+test_after_free(void)
+{
+	struct rig g;
+
+	rig_init(&g);
+	seg(&g, 99, 0x02, "");
+	seg(&g, 100, 0x01, "DATA");
+	CHECK(reasm_done(&g.r));
+	reasm_free(&g.r, &g.pool);
+	CHECK_EQ_U(g.pool.mem, 0);
+	seg(&g, 100, 0x01, "DATA");
+	seg(&g, 100, 0x01, "XXXX");
+	rig_end(&g);
+	CHECK(strcmp(g.out.buf, "DATA") == 0);
+	CHECK(g.r.conflicts == 0);
+	CHECK(g.pool.unverified == 8);
+}
+
 /* A hole that never fills becomes one gap at the end; no bytes are lost. */
 static void
 test_gap_at_finish(void)
@@ -426,6 +446,7 @@ main(void)
 	RUN(test_conflict_delivered);
 	RUN(test_conflict_buffered);
 	RUN(test_keepalive);
+	RUN(test_after_free);
 	RUN(test_gap_at_finish);
 	RUN(test_gap_by_ack);
 	RUN(test_tail_gap);
