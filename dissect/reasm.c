@@ -193,64 +193,74 @@ seg_add(struct reasm *r, struct reasm_pool *pool, struct reasm_seg **pos,
 }
 
 /*
- * Inserts [off, off+len) into the out-of-order list, filling only what no
- * buffered piece covers and comparing what they do cover.
+ * Inserts [off, off+len) into the out-of-order list.  Buffered pieces it
+ * overlaps are merged with it into one piece in which their bytes, seen
+ * first, win; every overlapping byte is compared on the way.  Merging
+ * keeps the growth of the list to one piece and len bytes, which is what
+ * make_room() reserved.
  */
 static void
 insert(struct reasm *r, struct reasm_pool *pool, uint64_t off,
     const uint8_t *buf, size_t len, uint64_t frame,
     const struct reasm_sink *s)
 {
-	uint64_t end = off + len, cur = off;
-	struct reasm_seg **pos, *g;
+	uint64_t end = off + len, lo, hi;
+	struct reasm_seg **pos, *g, *m;
 
-	/* Caps first, so the list does not change under the walk below. */
 	if (!make_room(r, pool, len, s)) {
 		/* Cannot buffer even alone: skip to it rather than lose it. */
 		if (r->next >= end)
 			return;
-		if (r->next > cur)
-			cur = r->next;
+		if (r->next > off) {
+			buf += r->next - off;
+			off = r->next;
+		}
 		pool->cap_skips++;
-		gap(r, cur - r->next, s);
-		deliver(r, pool, buf + (cur - off), end - cur, frame, s);
+		gap(r, off - r->next, s);
+		deliver(r, pool, buf, (size_t)(end - off), frame, s);
 		return;
 	}
-	if (r->next > cur) {		/* make_room moved past our head */
+	if (r->next > off) {		/* make_room moved past our head */
 		if (r->next >= end)
 			return;
-		cur = r->next;
+		buf += r->next - off;
+		off = r->next;
+		len = (size_t)(end - off);
 	}
-	pos = &r->ooo;
-	while (cur < end) {
-		while (*pos != NULL && (*pos)->off + (*pos)->len <= cur)
-			pos = &(*pos)->next;
-		g = *pos;
-		if (g == NULL || g->off >= end) {
-			seg_add(r, pool, pos, cur, buf + (cur - off), end - cur,
-			    frame);
-			return;
-		}
-		if (g->off > cur) {
-			g = seg_add(r, pool, pos, cur, buf + (cur - off),
-			    g->off - cur, frame);
-			if (g == NULL)
-				return;
-			cur = g->off + g->len;
-			pos = &g->next;
-			continue;
-		}
-		/* Overlap with g: first seen wins, differences count. */
-		{
-			uint64_t oend = g->off + g->len < end ?
-			    g->off + g->len : end;
+	for (pos = &r->ooo; *pos != NULL && (*pos)->off + (*pos)->len <= off;
+	    pos = &(*pos)->next)
+		;
+	if (*pos == NULL || (*pos)->off >= end) {
+		seg_add(r, pool, pos, off, buf, len, frame);
+		return;
+	}
+	lo = (*pos)->off < off ? (*pos)->off : off;
+	hi = end;
+	for (g = *pos; g != NULL && g->off < end; g = g->next)
+		if (g->off + g->len > hi)
+			hi = g->off + g->len;
+	if ((m = malloc(sizeof(*m) + (size_t)(hi - lo))) == NULL)
+		return;
+	memcpy(m->data + (off - lo), buf, len);
+	m->frame = (*pos)->off < off ? (*pos)->frame : frame;
+	while ((g = *pos) != NULL && g->off < end) {
+		uint64_t a = g->off > off ? g->off : off;
+		uint64_t b = g->off + g->len < end ? g->off + g->len : end;
 
-			if (memcmp(g->data + (cur - g->off), buf + (cur - off),
-			    oend - cur) != 0)
-				r->conflicts++;
-			cur = oend;
-		}
+		if (memcmp(g->data + (a - g->off), buf + (a - off),
+		    (size_t)(b - a)) != 0)
+			r->conflicts++;
+		memcpy(m->data + (g->off - lo), g->data, g->len);
+		*pos = g->next;
+		seg_free(pool, r, g);
 	}
+	m->off = lo;
+	m->len = (uint32_t)(hi - lo);
+	m->next = *pos;
+	*pos = m;
+	r->nseg++;
+	r->ooo_bytes += m->len;
+	pool->mem += sizeof(*m) + m->len;
 }
 
 void
