@@ -368,6 +368,31 @@ test_caps(void)
 	CHECK_EQ_U(g.pool.mem, 0);
 }
 
+/*
+ * One segment spanning several buffered pieces stays within the memory
+ * cap, keeps the earlier bytes and still delivers everything.
+ */
+static void
+test_span_merge_within_cap(void)
+{
+	struct rig g;
+	int i;
+
+	rig_init(&g);
+	g.pool.mem_max = 400;
+	seg(&g, 99, 0x02, "");
+	for (i = 0; i < 4; i++)		/* "bb" at 102, 106, 110, 114 */
+		seg(&g, 102 + 4 * (uint32_t)i, 0, "bb");
+	seg(&g, 101, 0, "XXXXXXXXXXXXXXXXX");	/* covers 101..117 */
+	CHECK(g.pool.mem <= g.pool.mem_max);
+	CHECK(g.r.nseg == 1);
+	seg(&g, 100, 0, "a");
+	rig_end(&g);
+	CHECK(strcmp(g.out.buf, "aXbbXXbbXXbbXXbbXX") == 0);
+	CHECK_EQ_U(g.r.conflicts, 4);
+	CHECK_EQ_U(g.pool.mem, 0);
+}
+
 /* Bytes cut by snaplen leave a gap of the right size. */
 static void
 test_snaplen_cut(void)
@@ -452,6 +477,7 @@ main(void)
 	RUN(test_tail_gap);
 	RUN(test_fin_ack_no_gap);
 	RUN(test_caps);
+	RUN(test_span_merge_within_cap);
 	RUN(test_snaplen_cut);
 	RUN(test_midstream);
 	RUN(test_before_start);
