@@ -12,14 +12,16 @@
 /* Flow table. */
 #define FLOW_MAX		(512 * 1024)	/* flows held at once; oldest evicted beyond */
 #define FLOW_IDLE_US		(600ULL * 1000000)	/* idle open flow expires, pcap time */
-#define FLOW_CLOSED_US		(30ULL * 1000000)	/* linger after FIN/RST for late ACKs, retransmits */
+#define FLOW_CLOSED_US		(10ULL * 1000000)	/* linger after FIN/RST for late ACKs, retransmits */
 #define FLOW_EXPIRE_BATCH	64		/* flows expired per packet at most (bounds latency) */
 
 /* TCP reassembly, per direction. */
 #define REASM_OOO_SEGS_MAX	128		/* out-of-order segments buffered */
 #define REASM_OOO_BYTES_MAX	(256 * 1024)	/* out-of-order bytes buffered */
 #define REASM_HIST_BYTES	2048		/* delivered bytes kept to check retransmits */
-#define REASM_MEM_MAX		(512ULL * 1024 * 1024)	/* all buffered bytes, all flows */
+#define REASM_MEM_MAX		(512ULL * 1024 * 1024)	/* out-of-order bytes, all flows */
+#define REASM_HIST_MEM_MAX	(256ULL * 1024 * 1024)	/* retransmit-check history, all flows;
+							   past it new streams go unchecked */
 
 /* Classification. */
 #define CLASSIFY_PKTS_MAX	32		/* packets shown to nDPI before giving up */

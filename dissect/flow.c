@@ -68,6 +68,7 @@ flow_limits_default(struct flow_limits *l)
 	l->ooo_segs_max = REASM_OOO_SEGS_MAX;
 	l->ooo_bytes_max = REASM_OOO_BYTES_MAX;
 	l->mem_max = REASM_MEM_MAX;
+	l->hist_mem_max = REASM_HIST_MEM_MAX;
 }
 
 const char *
@@ -193,8 +194,8 @@ sink_init(struct reasm_sink *rs, struct dir_sink *ds, struct flow_table *t,
 static void
 pool_peak(struct flow_table *t)
 {
-	if (t->pool.mem > t->st.mem_peak)
-		t->st.mem_peak = t->pool.mem;
+	if (t->pool.mem + t->pool.hist_mem > t->st.mem_peak)
+		t->st.mem_peak = t->pool.mem + t->pool.hist_mem;
 }
 
 /*
@@ -262,6 +263,7 @@ flow_table_new(const struct flow_limits *lim, struct classify *cls,
 		t->hooks = *hooks;
 	t->cls = cls;
 	t->pool.mem_max = lim->mem_max;
+	t->pool.hist_mem_max = lim->hist_mem_max;
 	t->pool.segs_max = lim->ooo_segs_max;
 	t->pool.bytes_max = lim->ooo_bytes_max;
 	while (n < t->lim.flows_max && n < (1U << 30))
@@ -524,7 +526,7 @@ void
 flow_table_stats(const struct flow_table *t, struct flow_stats *st)
 {
 	*st = t->st;
-	st->mem = t->pool.mem;
+	st->mem = t->pool.mem + t->pool.hist_mem;
 	st->cap_skips = t->pool.cap_skips;
 	st->unverified = t->pool.unverified;
 }

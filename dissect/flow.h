@@ -27,7 +27,8 @@ struct flow_limits {
 	uint64_t	closed_us;	/* linger after FIN both ways or RST */
 	uint32_t	ooo_segs_max;	/* reassembly caps, per direction */
 	uint32_t	ooo_bytes_max;
-	uint64_t	mem_max;	/* all reassembly buffers */
+	uint64_t	mem_max;	/* all out-of-order buffers */
+	uint64_t	hist_mem_max;	/* all retransmit-check history */
 };
 
 enum flow_close_reason {
@@ -77,7 +78,7 @@ struct flow_stats {
 	uint64_t	active;		/* in the table now */
 	uint64_t	peak;		/* most held at once */
 	uint64_t	evicted, expired, reused;
-	uint64_t	mem, mem_peak;	/* reassembly buffers, bytes */
+	uint64_t	mem, mem_peak;	/* reassembly buffers (both kinds), bytes */
 	uint64_t	cap_skips;	/* holes given up to stay within caps */
 	uint64_t	unverified;	/* retransmitted bytes too old to compare */
 };

@@ -42,11 +42,15 @@ hist_put(struct reasm *r, struct reasm_pool *pool, const uint8_t *buf,
 	size_t pos, n, orig_len;
 
 	if (r->hist == NULL) {
-		if (pool->mem_max - pool->mem < REASM_HIST_BYTES)
-			return;		/* no budget: retransmits go unchecked */
+		/*
+		 * History has its own budget: running out of it costs
+		 * retransmit checks, never out-of-order data.
+		 */
+		if (pool->hist_mem + REASM_HIST_BYTES > pool->hist_mem_max)
+			return;
 		if ((r->hist = malloc(REASM_HIST_BYTES)) == NULL)
 			return;
-		pool->mem += REASM_HIST_BYTES;
+		pool->hist_mem += REASM_HIST_BYTES;
 	}
 	orig_len = len;
 	if (len > REASM_HIST_BYTES) {
@@ -381,7 +385,7 @@ reasm_free(struct reasm *r, struct reasm_pool *pool)
 	}
 	if (r->hist != NULL) {
 		free(r->hist);
-		pool->mem -= REASM_HIST_BYTES;
+		pool->hist_mem -= REASM_HIST_BYTES;
 		r->hist = NULL;
 	}
 	r->hist_valid = 0;	/* later retransmits cannot be compared */

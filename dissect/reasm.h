@@ -25,8 +25,10 @@ struct reasm_sink {
 
 /* State shared by all directions of all flows: memory budget, counters. */
 struct reasm_pool {
-	uint64_t	mem;		/* bytes buffered now (segments, history) */
+	uint64_t	mem;		/* out-of-order bytes buffered now */
 	uint64_t	mem_max;	/* cap on mem */
+	uint64_t	hist_mem;	/* history buffers held now */
+	uint64_t	hist_mem_max;	/* cap on hist_mem; 0 = no history */
 	uint32_t	segs_max;	/* out-of-order segments per direction */
 	uint32_t	bytes_max;	/* out-of-order bytes per direction */
 	uint64_t	cap_skips;	/* holes given up because a cap was hit */

@@ -54,6 +54,7 @@ rig_init(struct rig *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->pool.mem_max = REASM_MEM_MAX;
+	g->pool.hist_mem_max = REASM_HIST_MEM_MAX;
 	g->pool.segs_max = REASM_OOO_SEGS_MAX;
 	g->pool.bytes_max = REASM_OOO_BYTES_MAX;
 	g->sink.data = out_data;
@@ -104,6 +105,7 @@ test_in_order(void)
 	rig_end(&g);
 	CHECK(g.out.gaps == 0);
 	CHECK_EQ_U(g.pool.mem, 0);
+	CHECK_EQ_U(g.pool.hist_mem, 0);
 }
 
 /* Two pieces, cut at every offset, fed in both orders. */
@@ -131,6 +133,7 @@ test_split_everywhere(void)
 			CHECK(memcmp(g.out.buf, dialogue, n) == 0);
 			CHECK(g.out.gaps == 0 && g.r.conflicts == 0);
 			CHECK_EQ_U(g.pool.mem, 0);
+	CHECK_EQ_U(g.pool.hist_mem, 0);
 		}
 }
 
@@ -198,6 +201,7 @@ test_shuffled(void)
 		CHECK(g.out.gaps == 0);
 		CHECK(g.r.conflicts == 0);
 		CHECK_EQ_U(g.pool.mem, 0);
+	CHECK_EQ_U(g.pool.hist_mem, 0);
 	}
 }
 
@@ -274,6 +278,7 @@ test_after_free(void)
 	CHECK(reasm_done(&g.r));
 	reasm_free(&g.r, &g.pool);
 	CHECK_EQ_U(g.pool.mem, 0);
+	CHECK_EQ_U(g.pool.hist_mem, 0);
 	seg(&g, 100, 0x01, "DATA");
 	seg(&g, 100, 0x01, "XXXX");
 	rig_end(&g);
@@ -366,6 +371,7 @@ test_caps(void)
 	CHECK(strcmp(g.out.buf, "[gap 2]xy[gap 2]xy[gap 2]xy[gap 2]xy"
 	    "[gap 2]xy") == 0);
 	CHECK_EQ_U(g.pool.mem, 0);
+	CHECK_EQ_U(g.pool.hist_mem, 0);
 }
 
 /*
@@ -391,6 +397,7 @@ test_span_merge_within_cap(void)
 	CHECK(strcmp(g.out.buf, "aXbbXXbbXXbbXXbbXX") == 0);
 	CHECK_EQ_U(g.r.conflicts, 4);
 	CHECK_EQ_U(g.pool.mem, 0);
+	CHECK_EQ_U(g.pool.hist_mem, 0);
 }
 
 /* Bytes cut by snaplen leave a gap of the right size. */
