@@ -18,6 +18,7 @@
 /* TCP reassembly, per direction. */
 #define REASM_OOO_SEGS_MAX	128		/* out-of-order segments buffered */
 #define REASM_OOO_BYTES_MAX	(256 * 1024)	/* out-of-order bytes buffered */
+#define REASM_STALL_US		(3ULL * 1000000)	/* acknowledged hole waited for, pcap time */
 #define REASM_HIST_BYTES	2048		/* delivered bytes kept to check retransmits */
 #define REASM_MEM_MAX		(512ULL * 1024 * 1024)	/* out-of-order bytes, all flows */
 #define REASM_HIST_MEM_MAX	(256ULL * 1024 * 1024)	/* retransmit-check history, all flows;

@@ -26,6 +26,9 @@ struct flow {
 	struct flow		*prev, *next;	/* LRU list */
 	struct flow_list	*list;		/* which LRU list holds it */
 	uint64_t		 seen;		/* table clock at its last packet */
+	uint64_t		 stalled[2];	/* table clock when a direction began
+						   waiting on an acknowledged hole,
+						   0 = not waiting */
 	uint32_t		 hash;
 	uint32_t		 client_isn;	/* valid when rec.syn_seen */
 	bool			 fin[2];	/* FIN seen per direction */
@@ -413,6 +416,35 @@ expire(struct flow_table *t)
 }
 
 /*
+ * A hole the peer acknowledged is given up only after REASM_STALL_US of
+ * packet time: captures often hold an ACK before the data it covers, and
+ * that data, arriving a little later, must still be used.
+ */
+static void
+unstall(struct flow_table *t, struct flow *f)
+{
+	struct reasm_sink rs;
+	struct dir_sink ds;
+	int dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		if (!reasm_stalled(&f->r[dir])) {
+			f->stalled[dir] = 0;
+			continue;
+		}
+		if (f->stalled[dir] == 0) {
+			f->stalled[dir] = t->now;
+			continue;
+		}
+		if (t->now - f->stalled[dir] < REASM_STALL_US)
+			continue;
+		sink_init(&rs, &ds, t, f, dir);
+		reasm_skip_hole(&f->r[dir], &t->pool, &rs);
+		f->stalled[dir] = reasm_stalled(&f->r[dir]) ? t->now : 0;
+	}
+}
+
+/*
  * A SYN without ACK on a known tuple is a retransmitted SYN only if it
  * repeats the client's initial sequence number; otherwise the tuple is
  * being reused by a new connection.
@@ -479,6 +511,7 @@ flow_table_packet(struct flow_table *t, const struct packet *p)
 		sink_init(&rs, &ds, t, f, !dir);
 		reasm_ack(&f->r[!dir], &t->pool, p->ack, &rs);
 	}
+	unstall(t, f);
 	pool_peak(t);
 	/* A direction that is complete up to its FIN needs no buffers. */
 	if (reasm_done(&f->r[dir]))

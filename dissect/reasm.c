@@ -132,21 +132,13 @@ seg_free(struct reasm_pool *pool, struct reasm *r, struct reasm_seg *g)
 	free(g);
 }
 
-/*
- * Delivers buffered pieces that became contiguous.  A hole the peer has
- * acknowledged past the start of the next piece is lost for good.
- */
+/* Delivers buffered pieces that became contiguous. */
 static void
 drain(struct reasm *r, struct reasm_pool *pool, const struct reasm_sink *s)
 {
 	struct reasm_seg *g;
 
-	while ((g = r->ooo) != NULL) {
-		if (g->off > r->next) {
-			if (!r->acked_seen || r->acked <= g->off)
-				break;
-			gap(r, g->off - r->next, s);
-		}
+	while ((g = r->ooo) != NULL && g->off <= r->next) {
 		r->ooo = g->next;
 		if (g->off + g->len > r->next) {
 			uint64_t skip = r->next - g->off;
@@ -169,8 +161,7 @@ make_room(struct reasm *r, struct reasm_pool *pool, size_t need,
 		if (r->ooo == NULL)
 			return false;
 		pool->cap_skips++;
-		gap(r, r->ooo->off - r->next, s);
-		drain(r, pool, s);
+		reasm_skip_hole(r, pool, s);
 	}
 	return true;
 }
@@ -346,18 +337,33 @@ reasm_ack(struct reasm *r, struct reasm_pool *pool, uint32_t ack,
 		r->acked = (uint64_t)off;
 		r->acked_seen = true;
 	}
-	if (r->ooo != NULL && r->ooo->off > r->next && r->acked > r->ooo->off)
-		drain(r, pool, s);
+	(void)pool;
+	(void)s;
+}
+
+bool
+reasm_stalled(const struct reasm *r)
+{
+	return r->ooo != NULL && r->ooo->off > r->next && r->acked_seen &&
+	    r->acked > r->ooo->off;
+}
+
+void
+reasm_skip_hole(struct reasm *r, struct reasm_pool *pool,
+    const struct reasm_sink *s)
+{
+	if (r->ooo == NULL)
+		return;
+	gap(r, r->ooo->off - r->next, s);
+	drain(r, pool, s);
 }
 
 void
 reasm_finish(struct reasm *r, struct reasm_pool *pool,
     const struct reasm_sink *s)
 {
-	while (r->ooo != NULL) {
-		gap(r, r->ooo->off - r->next, s);
-		drain(r, pool, s);
-	}
+	while (r->ooo != NULL)
+		reasm_skip_hole(r, pool, s);
 	/* Bytes sent before a FIN we saw, or acknowledged, never captured. */
 	if (r->fin_seen) {
 		if (r->fin > r->next)

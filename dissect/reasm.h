@@ -4,9 +4,11 @@
  * Segments go in in any order; bytes come out once, in sequence order,
  * through a sink.  Retransmissions are delivered once.  Overlaps keep the
  * bytes seen first; an overlap carrying different bytes is counted as a
- * conflict (evasion or injection).  A hole that will not be filled (the
- * peer acknowledged past it, a cap was hit, or the flow ended) is reported
- * to the sink as a gap of n bytes, never papered over.
+ * conflict (evasion or injection).  A hole that will not be filled (a cap
+ * was hit, the flow ended, or the caller decided a hole the peer
+ * acknowledged long ago is lost) is reported to the sink as a gap of n
+ * bytes, never papered over.  An acknowledgement alone never gives a hole
+ * up: captures often hold the ACK before the data it covers.
  */
 #ifndef SW_REASM_H
 #define SW_REASM_H
@@ -71,11 +73,18 @@ void	reasm_segment(struct reasm *, struct reasm_pool *, uint32_t seq,
 	    uint8_t flags, const uint8_t *data, size_t caplen, size_t seglen,
 	    uint64_t frame, const struct reasm_sink *);
 
-/*
- * Tells the reassembler the peer acknowledged up to ack: a hole the peer
- * acknowledged past a buffered segment is lost and reported as a gap.
- */
+/* Tells the reassembler the peer acknowledged up to ack. */
 void	reasm_ack(struct reasm *, struct reasm_pool *, uint32_t ack,
+	    const struct reasm_sink *);
+
+/*
+ * True when data waits behind a hole the peer has acknowledged past: the
+ * receiver has those bytes, the capture may not.
+ */
+bool	reasm_stalled(const struct reasm *);
+
+/* Gives up the hole before the first buffered piece and delivers on. */
+void	reasm_skip_hole(struct reasm *, struct reasm_pool *,
 	    const struct reasm_sink *);
 
 /* Flushes at end of flow: remaining holes become gaps, all data goes out. */

@@ -194,6 +194,23 @@ def main():
     case("out-of-order", "The EHLO reply's second segment arrives before "
          "its first; the stream comes out in order.", ether(c.pkts))
 
+    c = Conv(V4, cport=40003).handshake()
+    c.send("s", BANNER)
+    body = b"".join(b"MAIL FROM:<a%02d@example.test>\r\n" % i
+                    for i in range(10))[:300]
+    base = c.seq["c"]
+    # The server's ACK for all of it is captured first (capture points
+    # often see it so), then the client's three segments, out of order.
+    c.pkts.append(c._pkt("s", "A", c.seq["s"], base + 300))
+    for i in (1, 0, 2):
+        c.raw("c", "PA", base + 100 * i, body[100 * i:100 * (i + 1)])
+    c.seq["c"] += 300
+    c.close()
+    case("ack-before-data", "The server's ACK for 300 client bytes is "
+         "captured before them, and the client's segments arrive in the "
+         "order 2, 1, 3.  No byte may be lost: 300 bytes, no gap.",
+         ether(c.pkts))
+
     a = Conv(V4, cport=40002).handshake().dialogue().close()
     b = Conv(V4, cport=40002, isn_c=777777, isn_s=888888)
     b.t = a.t + 1

@@ -305,23 +305,29 @@ test_gap_at_finish(void)
 	CHECK_EQ_U(g.r.bytes, 8);
 }
 
-/* The peer acknowledged past the hole: the gap is reported at once. */
+/*
+ * An ACK past a hole does not give it up by itself: the data may follow
+ * the ACK in the capture.  The caller decides, with reasm_skip_hole().
+ */
 static void
-test_gap_by_ack(void)
+test_ack_before_data(void)
 {
 	struct rig g;
 
 	rig_init(&g);
 	seg(&g, 99, 0x02, "");
-	seg(&g, 100, 0, "AAAA");
-	seg(&g, 110, 0, "CCCC");
-	reasm_ack(&g.r, &g.pool, 110, &g.sink);	/* up to the hole's end only */
+	reasm_ack(&g.r, &g.pool, 400, &g.sink);	/* all 300 bytes acked */
+	CHECK(!reasm_stalled(&g.r));
+	seg(&g, 200, 0, "BBBB");
+	CHECK(reasm_stalled(&g.r));
+	seg(&g, 100, 0, "AAAA");		/* late, still used */
 	CHECK(strcmp(g.out.buf, "AAAA") == 0);
-	reasm_ack(&g.r, &g.pool, 112, &g.sink);
-	CHECK(strcmp(g.out.buf, "AAAA[gap 6]CCCC") == 0);
-	seg(&g, 104, 0, "BBBBBB");		/* too late: not re-delivered */
+	reasm_skip_hole(&g.r, &g.pool, &g.sink);
+	CHECK(strcmp(g.out.buf, "AAAA[gap 96]BBBB") == 0);
+	seg(&g, 104, 0, "late");		/* too late: not re-delivered */
 	rig_end(&g);
-	CHECK(strcmp(g.out.buf, "AAAA[gap 6]CCCC") == 0);
+	/* One acked sequence number may be an uncaptured FIN. */
+	CHECK(strcmp(g.out.buf, "AAAA[gap 96]BBBB[gap 195]") == 0);
 }
 
 /* Data the peer acknowledged but the capture never had: a tail gap. */
@@ -480,7 +486,7 @@ main(void)
 	RUN(test_keepalive);
 	RUN(test_after_free);
 	RUN(test_gap_at_finish);
-	RUN(test_gap_by_ack);
+	RUN(test_ack_before_data);
 	RUN(test_tail_gap);
 	RUN(test_fin_ack_no_gap);
 	RUN(test_caps);
