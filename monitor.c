@@ -18,6 +18,8 @@
 #include "store/store.h"
 #include "monitor.h"
 
+#define MONITOR_FLUSH_US	1000000	/* live: commit at least this often */
+
 struct run {
 	struct store	*store;
 	int64_t		 run_id;
@@ -176,6 +178,7 @@ monitor_run(const struct monitor_opts *mo)
 	struct sigaction sa;
 	char err[512];
 	enum capture_result cr;
+	uint64_t flushed = 0, polls = 0;
 	bool failed = false;
 
 	memset(&co, 0, sizeof(co));
@@ -234,6 +237,17 @@ monitor_run(const struct monitor_opts *mo)
 		cr = capture_next(cap, &fr, err, sizeof(err));
 		if (err[0] != '\0')
 			fprintf(stderr, "stripwatch: %s\n", err);
+		/* Live, rows reach the disk within a second of their close. */
+		if (o.iface != NULL && (cr == CAPTURE_AGAIN || ++polls % 64 == 0) &&
+		    wall_us() - flushed > MONITOR_FLUSH_US) {
+			flushed = wall_us();
+			if (!store_flush(run.store)) {
+				fprintf(stderr, "stripwatch: database: %s\n",
+				    store_error(run.store));
+				run.store_failed = true;
+				break;
+			}
+		}
 		if (cr == CAPTURE_AGAIN)
 			continue;
 		if (cr != CAPTURE_FRAME)
