@@ -16,6 +16,8 @@ missing() {
 	for p in $pcs; do
 		pkg-config --exists "$p" || echo "$p"
 	done
+	# The sqlite3 shell shows results in `make run` and the tests.
+	command -v sqlite3 >/dev/null 2>&1 || echo sqlite3
 }
 
 case "${1:-check}" in
