@@ -44,7 +44,7 @@ CFLAGS	+= $(PKG_CFLAGS)
 LIBS	 = $(PKG_LIBS)
 
 LIB_SRCS = monitor.c capture/capture.c capture/decode.c \
-	   dissect/classify.c dissect/flow.c dissect/reasm.c \
+	   dissect/classify.c dissect/flow.c dissect/reasm.c dissect/smtp.c \
 	   store/store.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 HDRS	 = config.h monitor.h $(wildcard */*.h)
@@ -58,7 +58,7 @@ $(FLAGS_STAMP):
 	@touch $@
 
 UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
-	     tests/unit/test_store
+	     tests/unit/test_store tests/unit/test_smtp
 
 .PHONY: all test unit cli regress live interop reseg run clean
 

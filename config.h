@@ -27,6 +27,15 @@
 /* Classification. */
 #define CLASSIFY_PKTS_MAX	32		/* packets shown to nDPI before giving up */
 
+/* SMTP dissection (RFC 5321, 3207, 2920, 3030). */
+#define SMTP_LINE_MAX		4096		/* bytes per line kept; longer lines discarded to LF */
+#define SMTP_PENDING_MAX	64		/* pipelined commands awaiting replies */
+#define SMTP_CAPS_MAX		48		/* EHLO keywords kept per reply */
+#define SMTP_KEYWORD_MAX	32		/* bytes per EHLO keyword kept */
+#define SMTP_RCPT_DOMAINS_MAX	16		/* recipient domains kept per session */
+#define SMTP_DOMAIN_MAX		128		/* bytes per domain kept */
+#define SMTP_TEXT_MAX		256		/* bytes of banner/EHLO name kept */
+
 /* Decoding. */
 #define DECODE_VLAN_MAX		4		/* stacked 802.1Q/802.1ad tags followed */
 #define DECODE_IP6_EXT_MAX	8		/* IPv6 extension headers followed */

@@ -1,0 +1,612 @@
+/*
+ * smtp.c - SMTP dissection of a reassembled TCP connection.
+ *
+ * RFC 5321 (commands, replies, DATA), RFC 3207 (STARTTLS), RFC 2920
+ * (pipelining), RFC 3030 (BDAT), RFC 4954 (AUTH).  Each direction is
+ * split into lines with memchr() inside the segment, so a line that ends
+ * in the segment where it began is never copied; only a line split across
+ * segments is kept, up to SMTP_LINE_MAX, and a longer one is discarded up
+ * to its LF and reported.  Commands wait in a bounded FIFO for their
+ * replies.  Around STARTTLS each direction has one rule: the client is
+ * silent between its STARTTLS line and the reply, the server between its
+ * 220 and its first TLS record; anything else is an injection.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "smtp.h"
+
+enum mode {
+	MODE_LINES,	/* commands (client) or replies (server) */
+	MODE_BODY,	/* client: DATA body, up to a "." line */
+	MODE_CHUNK,	/* client: BDAT bytes */
+	MODE_AUTH,	/* client: AUTH responses, never reported */
+	MODE_HANDOVER,	/* STARTTLS under way: TLS, or an injection */
+	MODE_TLS,	/* encrypted: no longer looked at */
+	MODE_OFF,	/* not SMTP */
+};
+
+struct dir {
+	enum mode	 mode;
+	uint8_t		*part;		/* a line split across segments */
+	size_t		 plen;
+	uint64_t	 pframe;	/* frame of part[0] */
+	bool		 discard;	/* over SMTP_LINE_MAX: skip to LF */
+	bool		 lines_seen;	/* a complete line was handled */
+};
+
+struct smtp_session {
+	struct dir	 d[2];
+	enum smtp_verb	 pend[SMTP_PENDING_MAX];	/* commands awaiting replies */
+	unsigned	 phead, pn;
+	bool		 greeted;	/* the banner reply was complete */
+	bool		 in_reply;	/* a multi-line reply is under way */
+	int		 rcode;
+	uint8_t		 rfirst[SMTP_TEXT_MAX];	/* first line of the reply */
+	size_t		 rfirst_len;
+	uint64_t	 rframe;
+	char		 kw[SMTP_CAPS_MAX][SMTP_KEYWORD_MAX + 1];
+	const char	*kwp[SMTP_CAPS_MAX];
+	size_t		 nkw;
+	bool		 starttls_pending;	/* STARTTLS sent, no reply yet */
+	bool		 handover;	/* 220 to STARTTLS seen */
+	uint64_t	 body_bytes;
+	uint64_t	 chunk_left;
+	bool		 implicit_tls;
+	bool		 recognised;
+	bool		 incomplete;
+};
+
+static const struct {
+	const char	*name;
+	enum smtp_verb	 verb;
+} verbs[] = {
+	{ "HELO", SMTP_V_HELO }, { "EHLO", SMTP_V_EHLO },
+	{ "MAIL", SMTP_V_MAIL }, { "RCPT", SMTP_V_RCPT },
+	{ "DATA", SMTP_V_DATA }, { "BDAT", SMTP_V_BDAT },
+	{ "RSET", SMTP_V_RSET }, { "NOOP", SMTP_V_NOOP },
+	{ "QUIT", SMTP_V_QUIT }, { "VRFY", SMTP_V_VRFY },
+	{ "EXPN", SMTP_V_EXPN }, { "HELP", SMTP_V_HELP },
+	{ "STARTTLS", SMTP_V_STARTTLS }, { "AUTH", SMTP_V_AUTH },
+	{ "ETRN", SMTP_V_ETRN },
+};
+
+const char *
+smtp_verb_name(enum smtp_verb v)
+{
+	size_t i;
+
+	if (v == SMTP_V_GREETING)
+		return "greeting";
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (verbs[i].verb == v)
+			return verbs[i].name;
+	return "unknown";
+}
+
+static inline int
+upper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 32 : c;
+}
+
+static inline bool
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A TLS record header: content type 20..23, version 3.x (RFC 8446 5.1). */
+static bool
+looks_like_tls(const uint8_t *b, size_t len)
+{
+	if (len < 1)
+		return false;
+	if (b[0] < 0x14 || b[0] > 0x17)
+		return false;
+	return len < 2 || b[1] == 0x03;
+}
+
+struct smtp_session *
+smtp_new(bool implicit_tls)
+{
+	struct smtp_session *s = calloc(1, sizeof(*s));
+
+	if (s != NULL)
+		s->implicit_tls = implicit_tls;
+	return s;
+}
+
+void
+smtp_free(struct smtp_session *s)
+{
+	if (s == NULL)
+		return;
+	free(s->d[0].part);
+	free(s->d[1].part);
+	free(s);
+}
+
+bool
+smtp_incomplete(const struct smtp_session *s)
+{
+	return s->incomplete;
+}
+
+bool
+smtp_recognised(const struct smtp_session *s)
+{
+	return s->recognised;
+}
+
+static void
+emit(const struct smtp_sink *k, struct smtp_event *ev)
+{
+	if (k != NULL && k->event != NULL)
+		k->event(k->ctx, ev);
+}
+
+static void
+emit_simple(const struct smtp_sink *k, enum smtp_event_type type, int dir,
+    uint64_t frame, const uint8_t *text, size_t len, uint64_t count)
+{
+	struct smtp_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.dir = dir;
+	ev.frame = frame;
+	ev.text = text;
+	ev.text_len = len;
+	ev.count = count;
+	emit(k, &ev);
+}
+
+static void
+push(struct smtp_session *s, enum smtp_verb v, uint64_t frame,
+    const struct smtp_sink *k)
+{
+	if (s->pn == SMTP_PENDING_MAX) {
+		s->incomplete = true;
+		emit_simple(k, SMTP_EV_PIPELINE_OVERFLOW, 0, frame, NULL, 0, 0);
+		return;
+	}
+	s->pend[(s->phead + s->pn++) % SMTP_PENDING_MAX] = v;
+}
+
+static bool
+pending_head(const struct smtp_session *s, enum smtp_verb *v)
+{
+	if (s->pn == 0)
+		return false;
+	*v = s->pend[s->phead];
+	return true;
+}
+
+static void
+pop(struct smtp_session *s)
+{
+	if (s->pn > 0) {
+		s->phead = (s->phead + 1) % SMTP_PENDING_MAX;
+		s->pn--;
+	}
+}
+
+/* Parses the verb at the start of a command line. */
+static enum smtp_verb
+parse_verb(const uint8_t *l, size_t len, size_t *vlen)
+{
+	size_t n = 0, i, j;
+
+	while (n < len && l[n] != ' ')
+		n++;
+	*vlen = n;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		const char *name = verbs[i].name;
+
+		if (strlen(name) != n)
+			continue;
+		for (j = 0; j < n && upper(l[j]) == name[j]; j++)
+			;
+		if (j == n)
+			return verbs[i].verb;
+	}
+	return SMTP_V_UNKNOWN;
+}
+
+/* Decimal BDAT size; false when it is not a number that fits. */
+static bool
+parse_size(const uint8_t *p, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < len && p[i] == ' '; i++)
+		;
+	if (i == len || !is_digit(p[i]))
+		return false;
+	for (; i < len && is_digit(p[i]); i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static void
+client_command(struct smtp_session *s, const uint8_t *l, size_t len,
+    uint64_t frame, const struct smtp_sink *k)
+{
+	struct smtp_event ev;
+	enum smtp_verb v, head;
+	size_t vlen, shown = len;
+
+	v = parse_verb(l, len, &vlen);
+	if (!s->d[0].lines_seen && !s->greeted && v == SMTP_V_UNKNOWN) {
+		s->d[0].mode = s->d[1].mode = MODE_OFF;	/* not SMTP */
+		return;
+	}
+	if (v != SMTP_V_UNKNOWN)
+		s->recognised = true;
+	/* A client that waits for DATA's reply sends nothing else first. */
+	if (pending_head(s, &head) && head == SMTP_V_DATA && s->pn == 1 &&
+	    v == SMTP_V_UNKNOWN) {
+		s->d[0].mode = MODE_BODY;
+		s->body_bytes = len + 2;
+		return;
+	}
+	if (v == SMTP_V_AUTH) {		/* the mechanism, never a credential */
+		size_t i = vlen + 1;
+
+		while (i < len && l[i] != ' ')
+			i++;
+		shown = i < len ? i : len;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.type = SMTP_EV_COMMAND;
+	ev.frame = frame;
+	ev.verb = v;
+	ev.text = l;
+	ev.text_len = shown;
+	emit(k, &ev);
+	push(s, v, frame, k);
+	switch (v) {
+	case SMTP_V_STARTTLS:
+		s->starttls_pending = true;
+		s->d[0].mode = MODE_HANDOVER;
+		break;
+	case SMTP_V_BDAT:
+		if (!parse_size(l + vlen, len - vlen, &s->chunk_left)) {
+			s->incomplete = true;	/* cannot follow the chunk */
+			break;
+		}
+		if (s->chunk_left > 0)
+			s->d[0].mode = MODE_CHUNK;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Remembers an EHLO keyword: the first word of a continuation line. */
+static void
+keep_keyword(struct smtp_session *s, const uint8_t *t, size_t len)
+{
+	size_t n = 0;
+	char *kw;
+
+	if (s->nkw == SMTP_CAPS_MAX)
+		return;
+	while (len > 0 && *t == ' ') {
+		t++;
+		len--;
+	}
+	kw = s->kw[s->nkw];
+	while (n < len && n < SMTP_KEYWORD_MAX && t[n] != ' ' && t[n] != '=')
+		kw[n] = (char)upper(t[n]), n++;
+	if (n == 0)
+		return;
+	kw[n] = '\0';
+	s->kwp[s->nkw] = kw;
+	s->nkw++;
+}
+
+/* Acts on a complete reply: what it answers decides what comes next. */
+static void
+reply_done(struct smtp_session *s, enum smtp_verb v, bool greeting,
+    const struct smtp_sink *k)
+{
+	struct smtp_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = greeting ? SMTP_EV_BANNER : SMTP_EV_REPLY;
+	ev.dir = 1;
+	ev.frame = s->rframe;
+	ev.verb = v;
+	ev.code = s->rcode;
+	ev.text = s->rfirst;
+	ev.text_len = s->rfirst_len;
+	if (v == SMTP_V_EHLO) {
+		ev.caps = s->kwp;
+		ev.ncaps = s->nkw;
+	}
+	emit(k, &ev);
+	switch (v) {
+	case SMTP_V_STARTTLS:
+		s->starttls_pending = false;
+		if (s->rcode == 220) {
+			s->handover = true;
+			s->d[0].mode = MODE_HANDOVER;
+			s->d[1].mode = MODE_HANDOVER;
+		} else if (s->d[0].mode == MODE_HANDOVER)
+			s->d[0].mode = MODE_LINES;
+		break;
+	case SMTP_V_DATA:
+		if (s->rcode == 354) {
+			if (s->d[0].mode != MODE_BODY) {
+				s->d[0].mode = MODE_BODY;
+				s->body_bytes = 0;
+			}
+			push(s, SMTP_V_DATA, s->rframe, k);	/* for the end */
+		} else if (s->d[0].mode == MODE_BODY)
+			s->d[0].mode = MODE_LINES;
+		break;
+	case SMTP_V_AUTH:
+		if (s->rcode == 334)
+			s->d[0].mode = MODE_AUTH;
+		else if (s->d[0].mode == MODE_AUTH)
+			s->d[0].mode = MODE_LINES;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+server_line(struct smtp_session *s, const uint8_t *l, size_t len,
+    uint64_t frame, const struct smtp_sink *k)
+{
+	enum smtp_verb v = SMTP_V_GREETING;
+	bool greeting = !s->greeted, last;
+	int code;
+
+	if (len < 3 || !is_digit(l[0]) || !is_digit(l[1]) || !is_digit(l[2]) ||
+	    l[0] < '1' || l[0] > '5' || (len > 3 && l[3] != ' ' &&
+	    l[3] != '-')) {
+		if (!s->d[1].lines_seen && !s->greeted) {
+			s->d[0].mode = s->d[1].mode = MODE_OFF;
+			return;
+		}
+		s->incomplete = true;
+		emit_simple(k, SMTP_EV_BAD_REPLY, 1, frame, l, len, 0);
+		return;
+	}
+	s->recognised = true;
+	code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
+	last = len == 3 || l[3] == ' ';
+	if (!greeting && !pending_head(s, &v)) {
+		if (last) {
+			s->incomplete = true;
+			emit_simple(k, SMTP_EV_UNEXPECTED_REPLY, 1, frame, l, len,
+			    0);
+		}
+		return;
+	}
+	if (!s->in_reply) {
+		s->in_reply = true;
+		s->rcode = code;
+		s->rframe = frame;
+		s->rfirst_len = len < SMTP_TEXT_MAX ? len : SMTP_TEXT_MAX;
+		memcpy(s->rfirst, l, s->rfirst_len);
+		s->nkw = 0;
+	} else if (v == SMTP_V_EHLO && len > 4)
+		keep_keyword(s, l + 4, len - 4);
+	if (!last)
+		return;
+	s->in_reply = false;
+	if (greeting)
+		s->greeted = true;
+	else
+		pop(s);
+	reply_done(s, v, greeting, k);
+}
+
+/* One complete line of direction dir, CR stripped. */
+static void
+line(struct smtp_session *s, int dir, const uint8_t *l, size_t len,
+    uint64_t frame, const struct smtp_sink *k)
+{
+	struct dir *d = &s->d[dir];
+
+	if (len > 0 && l[len - 1] == '\r')
+		len--;
+	switch (d->mode) {
+	case MODE_BODY:
+		if (len == 1 && l[0] == '.') {
+			emit_simple(k, SMTP_EV_DATA_DONE, 0, frame, NULL, 0,
+			    s->body_bytes);
+			s->body_bytes = 0;
+			d->mode = MODE_LINES;
+		} else
+			s->body_bytes += len + 2;
+		break;
+	case MODE_AUTH:
+		push(s, SMTP_V_AUTH, frame, k);	/* a response: content withheld */
+		break;
+	case MODE_HANDOVER:
+		/* Here only lines that must not be: see feed_handover(). */
+		emit_simple(k, SMTP_EV_INJECTION, dir, frame, l, len, 0);
+		if (dir == 0)
+			client_command(s, l, len, frame, k);
+		break;
+	case MODE_LINES:
+		if (dir == 0)
+			client_command(s, l, len, frame, k);
+		else
+			server_line(s, l, len, frame, k);
+		break;
+	default:
+		break;
+	}
+	d->lines_seen = true;
+}
+
+/*
+ * Splits bytes into lines.  Returns the bytes consumed: all of them, or
+ * fewer when a line changed the direction's mode (the rest is then fed
+ * again under the new mode).
+ */
+static size_t
+feed_lines(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
+    uint64_t frame, const struct smtp_sink *k)
+{
+	struct dir *d = &s->d[dir];
+	enum mode m = d->mode;
+	size_t off = 0;
+
+	while (off < len && d->mode == m) {
+		const uint8_t *lf = memchr(buf + off, '\n', len - off);
+		size_t n = lf != NULL ? (size_t)(lf - (buf + off)) : len - off;
+
+		if (d->discard) {
+			off += n + (lf != NULL);
+			if (lf != NULL)
+				d->discard = false;
+			continue;
+		}
+		if (d->plen + n > SMTP_LINE_MAX) {
+			/* Too long to judge: report, drop to the LF. */
+			if (d->mode != MODE_BODY) {
+				s->incomplete = true;
+				emit_simple(k, SMTP_EV_LINE_TOO_LONG, dir,
+				    d->plen > 0 ? d->pframe : frame, NULL, 0,
+				    d->plen + n);
+			} else
+				s->body_bytes += d->plen + n;
+			d->plen = 0;
+			d->discard = lf == NULL;
+			off += n + (lf != NULL);
+			continue;
+		}
+		if (lf == NULL) {		/* keep the partial line */
+			if (d->part == NULL &&
+			    (d->part = malloc(SMTP_LINE_MAX)) == NULL) {
+				s->incomplete = true;
+				return len;
+			}
+			if (d->plen == 0)
+				d->pframe = frame;
+			memcpy(d->part + d->plen, buf + off, n);
+			d->plen += n;
+			return len;
+		}
+		if (d->plen > 0) {
+			memcpy(d->part + d->plen, buf + off, n);
+			line(s, dir, d->part, d->plen + n, d->pframe, k);
+			d->plen = 0;
+		} else
+			line(s, dir, buf + off, n, frame, k);
+		off += n + 1;
+		if (m == MODE_HANDOVER)
+			break;		/* TLS may start right after this line */
+	}
+	return off;
+}
+
+/*
+ * Bytes where STARTTLS says TLS comes next.  A TLS record header ends the
+ * clear text for good; anything else is an injection (client before the
+ * reply, server after its 220) or, from a client after the 220, proof
+ * that TLS never started.
+ */
+static size_t
+feed_handover(struct smtp_session *s, int dir, const uint8_t *buf,
+    size_t len, uint64_t frame, const struct smtp_sink *k)
+{
+	struct dir *d = &s->d[dir];
+
+	if (d->plen == 0 && looks_like_tls(buf, len)) {
+		d->mode = MODE_TLS;
+		emit_simple(k, SMTP_EV_TLS, dir, frame, NULL, 0, 0);
+		return len;
+	}
+	if (dir == 0 && s->handover) {
+		/* The 220 came and the client went on in clear. */
+		d->mode = MODE_LINES;
+		s->d[1].mode = MODE_LINES;
+		emit_simple(k, SMTP_EV_NOT_TLS, 0, frame, buf,
+		    len < SMTP_TEXT_MAX ? len : SMTP_TEXT_MAX, 0);
+		return 0;
+	}
+	return feed_lines(s, dir, buf, len, frame, k);
+}
+
+enum smtp_result
+smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
+    uint64_t frame, const struct smtp_sink *k)
+{
+	struct dir *d = &s->d[dir];
+	int guard = 0;
+
+	/* TLS from a direction's first byte: implicit TLS (465). */
+	if (d->mode == MODE_LINES && !d->lines_seen && d->plen == 0 &&
+	    (s->implicit_tls || !s->recognised) && looks_like_tls(buf, len)) {
+		if (s->implicit_tls)
+			s->recognised = true;
+		d->mode = MODE_TLS;
+		emit_simple(k, SMTP_EV_TLS, dir, frame, NULL, 0, 0);
+	}
+	while (len > 0 && guard++ < 1000) {
+		size_t used = 0;
+
+		switch (d->mode) {
+		case MODE_LINES:
+		case MODE_BODY:
+		case MODE_AUTH:
+			used = feed_lines(s, dir, buf, len, frame, k);
+			break;
+		case MODE_CHUNK:
+			used = len < s->chunk_left ? len : (size_t)s->chunk_left;
+			s->chunk_left -= used;
+			if (s->chunk_left == 0)
+				d->mode = MODE_LINES;
+			break;
+		case MODE_HANDOVER:
+			used = feed_handover(s, dir, buf, len, frame, k);
+			break;
+		case MODE_TLS:
+		case MODE_OFF:
+			used = len;
+			break;
+		}
+		buf += used;
+		len -= used;
+	}
+	if (s->d[0].mode == MODE_OFF ||
+	    (s->d[0].mode == MODE_TLS && s->d[1].mode == MODE_TLS))
+		return SMTP_DONE;
+	return SMTP_OK;
+}
+
+void
+smtp_gap(struct smtp_session *s, int dir, uint64_t len,
+    const struct smtp_sink *k)
+{
+	struct dir *d = &s->d[dir];
+
+	if (d->mode == MODE_TLS || d->mode == MODE_OFF)
+		return;
+	s->incomplete = true;
+	d->plen = 0;
+	d->discard = d->mode != MODE_CHUNK;	/* resume at the next line */
+	if (d->mode == MODE_CHUNK) {
+		if (len >= s->chunk_left) {
+			s->chunk_left = 0;
+			d->mode = MODE_LINES;
+		} else
+			s->chunk_left -= len;
+	}
+	emit_simple(k, SMTP_EV_GAP, dir, 0, NULL, 0, len);
+}

@@ -1,0 +1,412 @@
+/*
+ * test_smtp.c - the SMTP dissector on written-out dialogues: banners,
+ * multi-line EHLO replies, pipelining, DATA and BDAT, AUTH redaction,
+ * the STARTTLS hand-over and its injections.  Every dialogue is also fed
+ * with each chunk cut at every offset and must give the same events.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect/smtp.h"
+#include "check.h"
+
+#define LOG_MAX 4096
+
+struct chunk {
+	int		 dir;	/* 0 client, 1 server */
+	const char	*text;
+	size_t		 len;	/* 0: strlen(text) */
+};
+
+static char logbuf[LOG_MAX];
+
+static void logf_(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+logf_(const char *fmt, ...)
+{
+	size_t used = strlen(logbuf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(logbuf + used, LOG_MAX - used, fmt, ap);
+	va_end(ap);
+}
+
+static void
+on_event(void *ctx, const struct smtp_event *ev)
+{
+	char text[128];
+	size_t i, n = ev->text_len < sizeof(text) - 1 ? ev->text_len :
+	    sizeof(text) - 1;
+
+	(void)ctx;
+	memcpy(text, ev->text, n);
+	text[n] = '\0';
+	switch (ev->type) {
+	case SMTP_EV_BANNER:
+		logf_("BANNER  %d|", ev->code);
+		break;
+	case SMTP_EV_COMMAND:
+		logf_("CMD %s|", text);
+		break;
+	case SMTP_EV_REPLY:
+		logf_("REPLY %s %d", smtp_verb_name(ev->verb), ev->code);
+		for (i = 0; i < ev->ncaps; i++)
+			logf_(" %s", ev->caps[i]);
+		logf_("|");
+		break;
+	case SMTP_EV_DATA_DONE:
+		logf_("DATA_DONE %d|", (int)ev->count);
+		break;
+	case SMTP_EV_TLS:
+		logf_("TLS %d|", ev->dir);
+		break;
+	case SMTP_EV_NOT_TLS:
+		logf_("NOT_TLS %d|", ev->dir);
+		break;
+	case SMTP_EV_INJECTION:
+		logf_("INJECT %s %d|", text, ev->dir);
+		break;
+	case SMTP_EV_GAP:
+		logf_("GAP %d|", ev->dir);
+		break;
+	case SMTP_EV_LINE_TOO_LONG:
+		logf_("LONG %d|", ev->dir);
+		break;
+	case SMTP_EV_PIPELINE_OVERFLOW:
+		logf_("OVERFLOW|");
+		break;
+	case SMTP_EV_UNEXPECTED_REPLY:
+		logf_("UNEXPECTED %s|", text);
+		break;
+	case SMTP_EV_BAD_REPLY:
+		logf_("BADREPLY %s|", text);
+		break;
+	}
+}
+
+static const struct smtp_sink sink = { on_event, NULL };
+
+/* Feeds chunks; chunk cut_chunk is cut at cut_at (0: not cut). */
+static void
+run(const struct chunk *c, size_t n, size_t cut_chunk, size_t cut_at,
+    bool implicit)
+{
+	struct smtp_session *s = smtp_new(implicit);
+	size_t i;
+
+	logbuf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		size_t len = c[i].len ? c[i].len : strlen(c[i].text);
+		/* An exact-size copy, so a sanitizer sees an over-read. */
+		uint8_t *b = malloc(len + 1);
+
+		memcpy(b, c[i].text, len);
+		if (i == cut_chunk && cut_at > 0 && cut_at < len) {
+			smtp_feed(s, c[i].dir, b, cut_at, i + 1, &sink);
+			smtp_feed(s, c[i].dir, b + cut_at, len - cut_at, i + 1,
+			    &sink);
+		} else
+			smtp_feed(s, c[i].dir, b, len, i + 1, &sink);
+		free(b);
+	}
+	smtp_free(s);
+}
+
+/* Runs whole, then cut everywhere; every run must log `want`. */
+static int
+same_everywhere(const struct chunk *c, size_t n, const char *want,
+    bool implicit)
+{
+	size_t i, at;
+
+	run(c, n, (size_t)-1, 0, implicit);
+	if (strcmp(logbuf, want) != 0) {
+		fprintf(stderr, "  got:  %s\n  want: %s\n", logbuf, want);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		size_t len = c[i].len ? c[i].len : strlen(c[i].text);
+
+		for (at = 1; at < len; at++) {
+			run(c, n, i, at, implicit);
+			if (strcmp(logbuf, want) != 0) {
+				fprintf(stderr, "  cut chunk %zu at %zu:\n"
+				    "  got:  %s\n  want: %s\n", i, at, logbuf,
+				    want);
+				return 0;
+			}
+		}
+	}
+	return 1;
+}
+
+#define EHLO_REPLY_TLS \
+	"250-mx.example.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n" \
+	"250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
+
+static const char tls_hello[] = "\x16\x03\x01\x00\x05hello";
+
+static void
+test_starttls_clean(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx.example.test ESMTP Postfix\r\n", 0 },
+		{ 0, "EHLO client.test\r\n", 0 },
+		{ 1, EHLO_REPLY_TLS, 0 },
+		{ 0, "STARTTLS\r\n", 0 },
+		{ 1, "220 2.0.0 Ready to start TLS\r\n", 0 },
+		{ 0, tls_hello, 10 },
+		{ 1, tls_hello, 10 },
+	};
+
+	CHECK(same_everywhere(c, 7, "BANNER  220|CMD EHLO client.test|"
+	    "REPLY EHLO 250 PIPELINING SIZE STARTTLS AUTH 8BITMIME|"
+	    "CMD STARTTLS|REPLY STARTTLS 220|TLS 0|TLS 1|", false));
+}
+
+/* XXXXXXXA in place of STARTTLS is just another keyword to the dissector. */
+static void
+test_stripped_keyword(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "ehlo c\r\n", 0 },
+		{ 1, "250-mx\r\n250-XXXXXXXA\r\n250 8BITMIME\r\n", 0 },
+		{ 0, "MAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\n"
+		    "DATA\r\n", 0 },
+		{ 1, "250 ok\r\n250 ok\r\n354 go\r\n", 0 },
+		{ 0, "Subject: x\r\n\r\nbody\r\n..dot\r\n.\r\n", 0 },
+		{ 1, "250 queued\r\n", 0 },
+		{ 0, "QUIT\r\n", 0 },
+		{ 1, "221 bye\r\n", 0 },
+	};
+
+	CHECK(same_everywhere(c, 9, "BANNER  220|CMD ehlo c|"
+	    "REPLY EHLO 250 XXXXXXXA 8BITMIME|CMD MAIL FROM:<a@b.test>|"
+	    "CMD RCPT TO:<u@example.test>|CMD DATA|REPLY MAIL 250|"
+	    "REPLY RCPT 250|REPLY DATA 354|DATA_DONE 27|REPLY DATA 250|"
+	    "CMD QUIT|REPLY QUIT 221|", false));
+}
+
+static void
+test_starttls_rejected_then_plain(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "EHLO c\r\n", 0 },
+		{ 1, "250-mx\r\n250 STARTTLS\r\n", 0 },
+		{ 0, "STARTTLS\r\n", 0 },
+		{ 1, "454 4.7.0 TLS not available\r\n", 0 },
+		{ 0, "MAIL FROM:<a@b>\r\n", 0 },
+		{ 1, "250 ok\r\n", 0 },
+	};
+
+	CHECK(same_everywhere(c, 7, "BANNER  220|CMD EHLO c|"
+	    "REPLY EHLO 250 STARTTLS|CMD STARTTLS|REPLY STARTTLS 454|"
+	    "CMD MAIL FROM:<a@b>|REPLY MAIL 250|", false));
+}
+
+/* Bytes after STARTTLS in the client's segment: a command injection. */
+static void
+test_command_injection(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "EHLO c\r\n", 0 },
+		{ 1, "250-mx\r\n250 STARTTLS\r\n", 0 },
+		{ 0, "STARTTLS\r\nMAIL FROM:<evil@x>\r\n", 0 },
+		{ 1, "220 go ahead\r\n", 0 },
+		{ 0, tls_hello, 10 },
+		{ 1, tls_hello, 10 },
+	};
+
+	CHECK(same_everywhere(c, 7, "BANNER  220|CMD EHLO c|"
+	    "REPLY EHLO 250 STARTTLS|CMD STARTTLS|INJECT MAIL FROM:<evil@x> 0|"
+	    "CMD MAIL FROM:<evil@x>|REPLY STARTTLS 220|TLS 0|TLS 1|", false));
+}
+
+/* Bytes after the 220 in the server's segment: a response injection. */
+static void
+test_response_injection(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "EHLO c\r\n", 0 },
+		{ 1, "250-mx\r\n250 STARTTLS\r\n", 0 },
+		{ 0, "STARTTLS\r\n", 0 },
+		{ 1, "220 go ahead\r\n250 fake\r\n", 0 },
+		{ 0, tls_hello, 10 },
+		{ 1, tls_hello, 10 },
+	};
+
+	CHECK(same_everywhere(c, 7, "BANNER  220|CMD EHLO c|"
+	    "REPLY EHLO 250 STARTTLS|CMD STARTTLS|REPLY STARTTLS 220|"
+	    "INJECT 250 fake 1|TLS 0|TLS 1|", false));
+}
+
+/* 220 to STARTTLS, then the client goes on in clear. */
+static void
+test_no_tls_after_220(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "EHLO c\r\n", 0 },
+		{ 1, "250-mx\r\n250 STARTTLS\r\n", 0 },
+		{ 0, "STARTTLS\r\n", 0 },
+		{ 1, "220 2.0.0 SMTP server ready\r\n", 0 },
+		{ 0, "EHLO c\r\n", 0 },
+		{ 1, "250-mx\r\n250 AUTH LOGIN\r\n", 0 },
+	};
+
+	CHECK(same_everywhere(c, 7, "BANNER  220|CMD EHLO c|"
+	    "REPLY EHLO 250 STARTTLS|CMD STARTTLS|REPLY STARTTLS 220|"
+	    "NOT_TLS 0|CMD EHLO c|REPLY EHLO 250 AUTH|", false));
+}
+
+/* AUTH: the mechanism is reported; the exchange never is. */
+static void
+test_auth_redacted(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "AUTH PLAIN dXNlcgB1c2VyAHNlY3JldA==\r\n", 0 },
+		{ 1, "235 ok\r\n", 0 },
+		{ 0, "AUTH LOGIN\r\n", 0 },
+		{ 1, "334 VXNlcm5hbWU6\r\n", 0 },
+		{ 0, "dXNlcg==\r\n", 0 },
+		{ 1, "334 UGFzc3dvcmQ6\r\n", 0 },
+		{ 0, "c2VjcmV0\r\n", 0 },
+		{ 1, "235 2.7.0 ok\r\n", 0 },
+		{ 0, "QUIT\r\n", 0 },
+	};
+
+	CHECK(same_everywhere(c, 10, "BANNER  220|CMD AUTH PLAIN|"
+	    "REPLY AUTH 235|CMD AUTH LOGIN|REPLY AUTH 334|REPLY AUTH 334|"
+	    "REPLY AUTH 235|CMD QUIT|", false));
+	CHECK(strstr(logbuf, "dXNl") == NULL && strstr(logbuf, "c2Vj") == NULL);
+}
+
+/* BDAT chunks are counted, not parsed: a chunk holding "QUIT" is data. */
+static void
+test_bdat(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "BDAT 12\r\nQUIT\r\nRSET\r\nBDAT 0 LAST\r\n", 0 },
+		{ 1, "250 ok\r\n250 ok\r\n", 0 },
+	};
+
+	CHECK(same_everywhere(c, 3, "BANNER  220|CMD BDAT 12|"
+	    "CMD BDAT 0 LAST|REPLY BDAT 250|REPLY BDAT 250|", false));
+}
+
+/* Bare LF line ends and lower-case verbs (as in a public capture). */
+static void
+test_bare_lf(void)
+{
+	const struct chunk c[] = {
+		{ 0, "staRttLs\n", 0 },
+		{ 1, "220 ok\n", 0 },
+	};
+
+	CHECK(same_everywhere(c, 2, "CMD staRttLs|BANNER  220|", false));
+}
+
+static void
+test_implicit_tls(void)
+{
+	const struct chunk c[] = {
+		{ 0, tls_hello, 10 },
+		{ 1, tls_hello, 10 },
+	};
+
+	CHECK(same_everywhere(c, 2, "TLS 0|TLS 1|", true));
+}
+
+static void
+test_not_smtp(void)
+{
+	struct smtp_session *s = smtp_new(false);
+	static const char get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	logbuf[0] = '\0';
+	CHECK(smtp_feed(s, 0, (const uint8_t *)get, strlen(get), 1, &sink) ==
+	    SMTP_DONE);
+	CHECK(!smtp_recognised(s));
+	CHECK(logbuf[0] == '\0');
+	smtp_free(s);
+}
+
+/* An overlong line is reported once and the next line is parsed. */
+static void
+test_long_line(void)
+{
+	struct smtp_session *s = smtp_new(false);
+	static char big[10000];
+
+	logbuf[0] = '\0';
+	memset(big, 'A', sizeof(big));
+	smtp_feed(s, 1, (const uint8_t *)"220 mx\r\n", 8, 1, &sink);
+	smtp_feed(s, 0, (const uint8_t *)big, sizeof(big), 2, &sink);
+	smtp_feed(s, 0, (const uint8_t *)big, sizeof(big), 3, &sink);
+	smtp_feed(s, 0, (const uint8_t *)"\r\nQUIT\r\n", 8, 4, &sink);
+	CHECK(strcmp(logbuf, "BANNER  220|LONG 0|CMD QUIT|") == 0);
+	CHECK(smtp_incomplete(s));
+	smtp_free(s);
+}
+
+/* More pipelined commands than the FIFO holds: reported, bounded. */
+static void
+test_pipeline_overflow(void)
+{
+	struct smtp_session *s = smtp_new(false);
+	int i;
+
+	logbuf[0] = '\0';
+	smtp_feed(s, 1, (const uint8_t *)"220 mx\r\n", 8, 1, &sink);
+	for (i = 0; i < 100; i++)
+		smtp_feed(s, 0, (const uint8_t *)"NOOP\r\n", 6, 2, &sink);
+	CHECK(strstr(logbuf, "OVERFLOW") != NULL);
+	CHECK(smtp_incomplete(s));
+	smtp_free(s);
+}
+
+/* After a gap the partial line is dropped and parsing resumes. */
+static void
+test_gap(void)
+{
+	struct smtp_session *s = smtp_new(false);
+
+	logbuf[0] = '\0';
+	smtp_feed(s, 1, (const uint8_t *)"220 mx\r\n", 8, 1, &sink);
+	smtp_feed(s, 0, (const uint8_t *)"EHLO pa", 7, 2, &sink);
+	smtp_gap(s, 0, 100, &sink);
+	smtp_feed(s, 0, (const uint8_t *)"rt\r\nQUIT\r\n", 10, 3, &sink);
+	CHECK(strcmp(logbuf, "BANNER  220|GAP 0|CMD QUIT|") == 0);
+	CHECK(smtp_incomplete(s));
+	smtp_free(s);
+}
+
+int
+main(void)
+{
+	RUN(test_starttls_clean);
+	RUN(test_stripped_keyword);
+	RUN(test_starttls_rejected_then_plain);
+	RUN(test_command_injection);
+	RUN(test_response_injection);
+	RUN(test_no_tls_after_220);
+	RUN(test_auth_redacted);
+	RUN(test_bdat);
+	RUN(test_bare_lf);
+	RUN(test_implicit_tls);
+	RUN(test_not_smtp);
+	RUN(test_long_line);
+	RUN(test_pipeline_overflow);
+	RUN(test_gap);
+	return check_done("smtp");
+}
