@@ -45,7 +45,7 @@ LIBS	 = $(PKG_LIBS)
 
 LIB_SRCS = monitor.c capture/capture.c capture/decode.c \
 	   dissect/classify.c dissect/flow.c dissect/reasm.c dissect/smtp.c \
-	   store/store.c
+	   detect/detect.c detect/expect.c store/store.c store/json.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 HDRS	 = config.h monitor.h $(wildcard */*.h)
 

@@ -15,17 +15,43 @@
 #include "capture/decode.h"
 #include "dissect/classify.h"
 #include "dissect/flow.h"
+#include "dissect/smtp.h"
+#include "detect/detect.h"
+#include "detect/expect.h"
+#include "store/json.h"
 #include "store/store.h"
 #include "monitor.h"
 
 #define MONITOR_FLUSH_US	1000000	/* live: commit at least this often */
 
 struct run {
+	const struct monitor_opts *o;
 	struct store	*store;
+	struct json_feed *json;		/* NULL without --json */
+	struct expect	*expect;	/* NULL without --expect-starttls */
 	int64_t		 run_id;
 	bool		 store_failed;
+	uint64_t	 now_ts;	/* pcap time of the packet at hand */
 	uint64_t	 tcp, malformed, fragments, bad_cksum;
 	uint64_t	 first_ts, last_ts;
+	uint64_t	 sessions, alerts;
+};
+
+/* What the SMTP stages hang on a flow. */
+struct app {
+	struct smtp_session	*smtp;		/* NULL once done */
+	struct detect_session	*det;
+	int64_t			 session_id;	/* 0 until recognised */
+};
+
+/* Context of one detect call: the run, the flow, its endpoints as text. */
+struct judge {
+	struct run		*run;
+	struct flow		*flow;
+	struct app		*app;
+	const struct flow_record *rec;
+	char			 cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN];
+	uint64_t		 ts;
 };
 
 static struct capture *running;	/* for the signal handler */
@@ -69,6 +95,252 @@ hex(char *out, const uint8_t *in, size_t n)
 	out[2 * n] = '\0';
 }
 
+static void store_failed(struct run *);
+
+/* Commits the database, then lets the feed out what it now holds. */
+static bool
+commit(struct run *run)
+{
+	if (run->store_failed || !store_flush(run->store)) {
+		store_failed(run);
+		json_discard(run->json);
+		return false;
+	}
+	if (!json_commit(run->json)) {
+		fprintf(stderr, "stripwatch: JSON feed: write failed\n");
+		return false;
+	}
+	return true;
+}
+
+static void
+store_failed(struct run *run)
+{
+	if (!run->store_failed)
+		fprintf(stderr, "stripwatch: database: %s\n",
+		    store_error(run->store));
+	run->store_failed = true;
+}
+
+static const char *
+source_name(const struct run *run, uint32_t source)
+{
+	if (run->o->iface != NULL)
+		return run->o->iface;
+	return source < run->o->nfiles ? run->o->files[source] : "";
+}
+
+static void
+judge_init(struct judge *j, struct run *run, struct flow *f, uint64_t ts)
+{
+	int af;
+
+	j->run = run;
+	j->flow = f;
+	j->app = *flow_user(f);
+	j->rec = flow_peek(f);
+	j->ts = ts;
+	af = j->rec->family == 6 ? AF_INET6 : AF_INET;
+	inet_ntop(af, j->rec->ip[0], j->cip, sizeof(j->cip));
+	inet_ntop(af, j->rec->ip[1], j->sip, sizeof(j->sip));
+}
+
+static bool
+hook_offered_before(void *ctx, const char *host)
+{
+	struct judge *j = ctx;
+
+	return store_server_offered_before(j->run->store, j->sip,
+	    j->rec->port[1], host);
+}
+
+static bool
+hook_expected(void *ctx)
+{
+	struct judge *j = ctx;
+
+	return expect_match(j->run->expect, j->rec->family, j->rec->ip[1]);
+}
+
+static void
+hook_offered(void *ctx, const char *host, bool offered)
+{
+	struct judge *j = ctx;
+
+	if (!store_server_record(j->run->store, j->sip, j->rec->port[1], host,
+	    offered, j->ts))
+		store_failed(j->run);
+}
+
+static void
+hook_alert(void *ctx, const struct alert *a)
+{
+	struct judge *j = ctx;
+	struct store_alert sa;
+	int64_t id;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.kind = alert_kind_name(a->kind);
+	sa.severity = alert_severity_name(a->severity);
+	sa.ts = j->ts;
+	sa.client_ip = j->cip;
+	sa.client_port = j->rec->port[0];
+	sa.server_ip = j->sip;
+	sa.server_port = j->rec->port[1];
+	sa.session_id = j->app->session_id;
+	sa.source = source_name(j->run, j->rec->first_source);
+	sa.frame = a->frame;
+	sa.evidence = a->evidence;
+	j->run->alerts++;
+	if ((id = store_alert(j->run->store, j->run->run_id, &sa)) < 0) {
+		store_failed(j->run);
+		return;
+	}
+	if (j->run->json != NULL && !json_queue(j->run->json, id, &sa))
+		fprintf(stderr, "stripwatch: JSON feed: out of memory\n");
+}
+
+static const struct detect_hooks detect_hooks_proto = {
+	hook_offered_before, hook_expected, hook_offered, hook_alert, NULL
+};
+
+/* A recognised SMTP session gets its row before its first alert. */
+static void
+session_begin(struct judge *j)
+{
+	struct store_session ss;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.client_ip = j->cip;
+	ss.server_ip = j->sip;
+	ss.client_port = j->rec->port[0];
+	ss.server_port = j->rec->port[1];
+	ss.first_ts = j->rec->first_ts;
+	ss.flow_id = j->rec->id;
+	if ((j->app->session_id = store_session_begin(j->run->store,
+	    j->run->run_id, &ss)) < 0) {
+		j->app->session_id = 0;
+		store_failed(j->run);
+		return;
+	}
+	j->run->sessions++;
+}
+
+static void
+on_smtp_event(void *ctx, const struct smtp_event *ev)
+{
+	struct judge *j = ctx;
+	struct detect_hooks h = detect_hooks_proto;
+
+	if (j->app->session_id == 0)
+		session_begin(j);
+	h.ctx = j;
+	detect_event(j->app->det, ev, &h);
+}
+
+static struct app *
+app_get(struct run *run, struct flow *f)
+{
+	struct app *a = *flow_user(f);
+	const struct flow_record *r;
+
+	if (a != NULL)
+		return a;
+	r = flow_peek(f);
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->smtp = smtp_new(r->port[1] == 465)) == NULL ||
+	    (a->det = detect_session_new()) == NULL) {
+		if (a != NULL) {
+			smtp_free(a->smtp);
+			free(a);
+		}
+		return NULL;
+	}
+	(void)run;
+	*flow_user(f) = a;
+	return a;
+}
+
+static void
+on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
+    size_t len, uint64_t frame)
+{
+	struct run *run = ctx;
+	struct app *a = app_get(run, f);
+	struct smtp_sink sink;
+	struct judge j;
+
+	if (a == NULL || a->smtp == NULL)
+		return;
+	judge_init(&j, run, f, run->now_ts);
+	sink.event = on_smtp_event;
+	sink.ctx = &j;
+	if (smtp_feed(a->smtp, dir, buf, len, frame, &sink) == SMTP_DONE) {
+		smtp_free(a->smtp);	/* TLS both ways, or not SMTP */
+		a->smtp = NULL;
+	}
+}
+
+static void
+on_flow_gap(void *ctx, struct flow *f, int dir, uint64_t len)
+{
+	struct run *run = ctx;
+	struct app *a = *flow_user(f);
+	struct smtp_sink sink;
+	struct judge j;
+
+	if (a == NULL || a->smtp == NULL)
+		return;
+	judge_init(&j, run, f, run->now_ts);
+	sink.event = on_smtp_event;
+	sink.ctx = &j;
+	smtp_gap(a->smtp, dir, len, &sink);
+}
+
+/* Ends the SMTP session of a closing flow: last alerts, the session row. */
+static void
+app_close(struct run *run, struct flow *f, const struct flow_record *r)
+{
+	struct app *a = *flow_user(f);
+	struct detect_hooks h = detect_hooks_proto;
+	struct detect_summary sum;
+	struct store_session ss;
+	struct judge j;
+	bool incomplete;
+
+	if (a == NULL)
+		return;
+	if (a->session_id > 0) {
+		judge_init(&j, run, f, r->last_ts);
+		h.ctx = &j;
+		incomplete = (a->smtp != NULL && smtp_incomplete(a->smtp)) ||
+		    r->gaps[0] > 0 || r->gaps[1] > 0 || r->packets[0] == 0 ||
+		    r->packets[1] == 0;
+		detect_session_end(a->det, r->conflicts, r->last_frame, &h,
+		    &sum);
+		memset(&ss, 0, sizeof(ss));
+		ss.last_ts = r->last_ts;
+		ss.banner_host = sum.banner_host;
+		ss.ehlo_name = sum.ehlo_name;
+		ss.capabilities = sum.capabilities;
+		ss.rcpt_domains = sum.rcpt_domains;
+		ss.auth_mech = sum.auth_mech;
+		ss.outcome = sum.outcome;
+		ss.starttls_offered = sum.starttls_offered;
+		ss.starttls_sent = sum.starttls_sent;
+		ss.starttls_reply = sum.starttls_reply;
+		ss.tls = sum.tls;
+		ss.mail_in_clear = sum.mail_in_clear;
+		ss.complete = !incomplete;
+		if (!store_session_end(run->store, a->session_id, &ss))
+			store_failed(run);
+	}
+	smtp_free(a->smtp);
+	detect_session_free(a->det);
+	free(a);
+	*flow_user(f) = NULL;
+}
+
 static void
 on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 {
@@ -78,7 +350,7 @@ on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 	struct store_flow sf;
 	int af = r->family == 6 ? AF_INET6 : AF_INET;
 
-	(void)f;
+	app_close(run, f, r);
 	if (run->store_failed)
 		return;
 	inet_ntop(af, r->ip[0], cip, sizeof(cip));
@@ -105,11 +377,8 @@ on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 	sf.sha256[1] = sha[1];
 	sf.close_reason = flow_close_reason_name(r->reason);
 	sf.syn_seen = r->syn_seen;
-	if (!store_flow(run->store, run->run_id, &sf)) {
-		fprintf(stderr, "stripwatch: database: %s\n",
-		    store_error(run->store));
-		run->store_failed = true;
-	}
+	if (!store_flow(run->store, run->run_id, &sf))
+		store_failed(run);
 }
 
 static void
@@ -194,8 +463,14 @@ monitor_run(const struct monitor_opts *mo)
 		return MONITOR_EXIT_ERROR;
 	}
 	memset(&run, 0, sizeof(run));
-	if ((run.store = store_open(o.db, err, sizeof(err))) == NULL) {
+	run.o = mo;
+	if ((o.expect_file != NULL && (run.expect = expect_load(o.expect_file,
+	    err, sizeof(err))) == NULL) || (o.json != NULL &&
+	    (run.json = json_open(o.json, err, sizeof(err))) == NULL) ||
+	    (run.store = store_open(o.db, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "stripwatch: %s\n", err);
+		expect_free(run.expect);
+		json_close(run.json);
 		capture_close(cap);
 		return MONITOR_EXIT_ERROR;
 	}
@@ -215,6 +490,8 @@ monitor_run(const struct monitor_opts *mo)
 		fprintf(stderr, "stripwatch: nDPI failed to start; flows stay "
 		    "unclassified\n");
 	memset(&hooks, 0, sizeof(hooks));
+	hooks.data = on_flow_data;
+	hooks.gap = on_flow_gap;
 	hooks.close = on_flow_close;
 	hooks.ctx = &run;
 	if ((ft = flow_table_new(&o.lim, cls, &hooks)) == NULL) {
@@ -241,12 +518,8 @@ monitor_run(const struct monitor_opts *mo)
 		if (o.iface != NULL && (cr == CAPTURE_AGAIN || ++polls % 64 == 0) &&
 		    wall_us() - flushed > MONITOR_FLUSH_US) {
 			flushed = wall_us();
-			if (!store_flush(run.store)) {
-				fprintf(stderr, "stripwatch: database: %s\n",
-				    store_error(run.store));
-				run.store_failed = true;
+			if (!commit(&run))
 				break;
-			}
 		}
 		if (cr == CAPTURE_AGAIN)
 			continue;
@@ -277,6 +550,7 @@ monitor_run(const struct monitor_opts *mo)
 		p.ts_us = fr.ts_us;
 		p.frame = fr.frame;
 		p.source = fr.source;
+		run.now_ts = p.ts_us;
 		flow_table_packet(ft, &p);
 		if (run.store_failed)
 			break;
@@ -298,15 +572,19 @@ monitor_run(const struct monitor_opts *mo)
 		sr.status = "damaged";
 	else
 		sr.status = "complete";
-	if (!store_run_update(run.store, run.run_id, &sr) ||
-	    !store_flush(run.store)) {
-		fprintf(stderr, "stripwatch: %s: %s\n", o.db,
-		    store_error(run.store));
+	if (!store_run_update(run.store, run.run_id, &sr))
+		store_failed(&run);
+	if (!commit(&run))
 		failed = true;
-	}
 	store_close(run.store);
-	if (!o.quiet)
+	json_close(run.json);
+	expect_free(run.expect);
+	if (!o.quiet) {
 		summary(&sr, &fs);
+		fprintf(stderr, "stripwatch: %llu SMTP sessions, %llu alerts\n",
+		    (unsigned long long)run.sessions,
+		    (unsigned long long)run.alerts);
+	}
 	capture_close(cap);
 	if (failed || run.store_failed)
 		return MONITOR_EXIT_ERROR;

@@ -22,6 +22,8 @@ struct monitor_opts {
 	const char	*iface;		/* or a live interface */
 	const char	*db;		/* SQLite path (":memory:" for tests) */
 	const char	*filter;	/* BPF expression or NULL */
+	const char	*json;		/* alert feed path, "-", or NULL */
+	const char	*expect_file;	/* --expect-starttls list, or NULL */
 	int		 snaplen, buffer_kb;	/* live; 0 = default */
 	bool		 immediate;	/* live: no batching in the kernel */
 	bool		 verify;	/* check IP/TCP checksums */

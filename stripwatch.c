@@ -32,6 +32,10 @@ usage(FILE *f)
 	    "      --no-checksum  do not verify IP/TCP checksums\n"
 	    "      --no-classify  do not run nDPI\n"
 	    "      --flows-max N  flows held at once (default %u)\n"
+	    "      --json PATH  also write each alert as a JSON line (- for "
+	    "stdout)\n"
+	    "      --expect-starttls FILE  servers (addresses, CIDRs) that "
+	    "must offer STARTTLS\n"
 	    "  -q               no summary on stderr\n"
 	    "  -V, --version    print the version\n"
 	    "  -h, --help       this text\n"
@@ -84,7 +88,8 @@ static void
 parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
     char **filter)
 {
-	enum { O_IMMEDIATE = 256, O_NOCKSUM, O_NOCLASSIFY, O_FLOWSMAX };
+	enum { O_IMMEDIATE = 256, O_NOCKSUM, O_NOCLASSIFY, O_FLOWSMAX, O_JSON,
+	    O_EXPECT };
 	static const struct option lopts[] = {
 		{ "read",	 required_argument, NULL, 'r' },
 		{ "interface",	 required_argument, NULL, 'i' },
@@ -94,6 +99,8 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 		{ "no-checksum", no_argument,	    NULL, O_NOCKSUM },
 		{ "no-classify", no_argument,	    NULL, O_NOCLASSIFY },
 		{ "flows-max",	 required_argument, NULL, O_FLOWSMAX },
+		{ "json",	 required_argument, NULL, O_JSON },
+		{ "expect-starttls", required_argument, NULL, O_EXPECT },
 		{ "quiet",	 no_argument,	    NULL, 'q' },
 		{ "version",	 no_argument,	    NULL, 'V' },
 		{ "help",	 no_argument,	    NULL, 'h' },
@@ -138,6 +145,12 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 		case O_FLOWSMAX:
 			o->lim.flows_max = (uint32_t)number("--flows-max",
 			    optarg, 1, 1U << 30);
+			break;
+		case O_JSON:
+			o->json = optarg;
+			break;
+		case O_EXPECT:
+			o->expect_file = optarg;
 			break;
 		case 'q':
 			o->quiet = true;

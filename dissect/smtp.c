@@ -550,11 +550,17 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 	struct dir *d = &s->d[dir];
 	int guard = 0;
 
-	/* TLS from a direction's first byte: implicit TLS (465). */
+	/*
+	 * TLS from a direction's first byte: implicit TLS where the port
+	 * says so (465), otherwise a TLS connection that is not SMTP.
+	 */
 	if (d->mode == MODE_LINES && !d->lines_seen && d->plen == 0 &&
 	    (s->implicit_tls || !s->recognised) && looks_like_tls(buf, len)) {
-		if (s->implicit_tls)
-			s->recognised = true;
+		if (!s->implicit_tls) {
+			s->d[0].mode = s->d[1].mode = MODE_OFF;
+			return SMTP_DONE;
+		}
+		s->recognised = true;
 		d->mode = MODE_TLS;
 		emit_simple(k, SMTP_EV_TLS, dir, frame, NULL, 0, 0);
 	}

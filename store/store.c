@@ -17,6 +17,8 @@
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*ins_run, *upd_run, *ins_flow;
+	sqlite3_stmt	*ins_sess, *upd_sess, *ins_alert;
+	sqlite3_stmt	*upsert_srv, *ask_srv;
 	int		 pending;	/* rows in the open transaction */
 	bool		 in_tx;
 	char		 err[256];
@@ -53,6 +55,39 @@ static const char schema[] =
 	" close_reason TEXT);"
 	"CREATE INDEX flows_server ON flows(server_ip, server_port);"
 	"CREATE INDEX flows_run ON flows(run_id);";
+
+/* Added in version 2: what the SMTP stages write. */
+static const char schema_v2[] =
+	"CREATE TABLE sessions ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" flow_id INTEGER,"
+	" client_ip TEXT NOT NULL, client_port INTEGER NOT NULL,"
+	" server_ip TEXT NOT NULL, server_port INTEGER NOT NULL,"
+	" first_ts INTEGER, last_ts INTEGER,"
+	" banner_host TEXT, ehlo_name TEXT, capabilities TEXT,"
+	" starttls_offered INTEGER, starttls_sent INTEGER,"
+	" starttls_reply INTEGER, tls INTEGER,"
+	" rcpt_domains TEXT, mail_in_clear INTEGER, auth_mech TEXT,"
+	" outcome TEXT, complete INTEGER);"
+	"CREATE TABLE alerts ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" session_id INTEGER REFERENCES sessions(id),"
+	" kind TEXT NOT NULL, severity TEXT NOT NULL,"
+	" ts INTEGER NOT NULL,"		/* pcap time, µs */
+	" client_ip TEXT, client_port INTEGER,"
+	" server_ip TEXT, server_port INTEGER,"
+	" source TEXT, frame INTEGER, evidence TEXT);"
+	"CREATE INDEX alerts_ts ON alerts(ts);"
+	"CREATE INDEX alerts_kind ON alerts(kind);"
+	"CREATE TABLE servers ("
+	" server_ip TEXT NOT NULL, server_port INTEGER NOT NULL,"
+	" banner_host TEXT NOT NULL,"
+	" first_ts INTEGER, last_ts INTEGER,"
+	" starttls_ts INTEGER,"		/* last time it offered STARTTLS */
+	" PRIMARY KEY (server_ip, server_port, banner_host));"
+	"CREATE INDEX servers_host ON servers(banner_host);";
 
 static bool
 fail(struct store *s, const char *what)
@@ -105,8 +140,8 @@ schema_check(struct store *s)
 		snprintf(sql, sizeof(sql), "PRAGMA application_id=%d;"
 		    "PRAGMA user_version=%d;", STORE_APPLICATION_ID,
 		    STORE_SCHEMA_VERSION);
-		return exec(s, "BEGIN") && exec(s, schema) && exec(s, sql) &&
-		    exec(s, "COMMIT");
+		return exec(s, "BEGIN") && exec(s, schema) &&
+		    exec(s, schema_v2) && exec(s, sql) && exec(s, "COMMIT");
 	}
 	if (app != STORE_APPLICATION_ID) {
 		snprintf(s->err, sizeof(s->err),
@@ -118,6 +153,12 @@ schema_check(struct store *s)
 		    "(schema %lld, this one knows %d)", (long long)ver,
 		    STORE_SCHEMA_VERSION);
 		return false;
+	}
+	if (ver == 1) {		/* flows only: add the SMTP tables */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;",
+		    STORE_SCHEMA_VERSION);
+		return exec(s, "BEGIN") && exec(s, schema_v2) &&
+		    exec(s, sql) && exec(s, "COMMIT");
 	}
 	return true;
 }
@@ -154,7 +195,31 @@ store_open(const char *path, char *err, size_t errlen)
 	    "s2c_packets, c2s_bytes, s2c_bytes, c2s_sha256, s2c_sha256, "
 	    "c2s_gaps, s2c_gaps, c2s_gap_bytes, s2c_gap_bytes, conflicts, "
 	    "handshake, close_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	    "?,?,?,?,?,?,?,?,?)", -1, &s->ins_flow, NULL) != SQLITE_OK) {
+	    "?,?,?,?,?,?,?,?,?)", -1, &s->ins_flow, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO sessions (run_id, flow_id, "
+	    "client_ip, client_port, server_ip, server_port, first_ts, "
+	    "complete) VALUES (?,?,?,?,?,?,?,0)", -1, &s->ins_sess, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE sessions SET last_ts=?, "
+	    "banner_host=?, ehlo_name=?, capabilities=?, starttls_offered=?, "
+	    "starttls_sent=?, starttls_reply=?, tls=?, rcpt_domains=?, "
+	    "mail_in_clear=?, auth_mech=?, outcome=?, complete=? WHERE id=?",
+	    -1, &s->upd_sess, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO alerts (run_id, "
+	    "session_id, kind, severity, ts, client_ip, client_port, "
+	    "server_ip, server_port, source, frame, evidence) VALUES "
+	    "(?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s->ins_alert, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO servers (server_ip, "
+	    "server_port, banner_host, first_ts, last_ts, starttls_ts) "
+	    "VALUES (?1,?2,?3,?4,?4,CASE WHEN ?5 THEN ?4 END) "
+	    "ON CONFLICT DO UPDATE SET last_ts=max(last_ts, ?4), "
+	    "starttls_ts=CASE WHEN ?5 THEN max(coalesce(starttls_ts, 0), ?4) "
+	    "ELSE starttls_ts END", -1, &s->upsert_srv, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "SELECT 1 FROM servers WHERE "
+	    "starttls_ts IS NOT NULL AND ((server_ip=?1 AND server_port=?2) "
+	    "OR (?3 != '' AND banner_host=?3)) LIMIT 1", -1, &s->ask_srv,
+	    NULL) != SQLITE_OK) {
 		fail(s, "prepare");
 		goto bad;
 	}
@@ -255,6 +320,111 @@ store_flow(struct store *s, int64_t run, const struct store_flow *f)
 	return true;
 }
 
+int64_t
+store_session_begin(struct store *s, int64_t run,
+    const struct store_session *x)
+{
+	sqlite3_stmt *st = s->ins_sess;
+
+	if (!tx_begin(s))
+		return -1;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)x->flow_id);
+	sqlite3_bind_text(st, 3, x->client_ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, x->client_port);
+	sqlite3_bind_text(st, 5, x->server_ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, x->server_port);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)x->first_ts);
+	if (!step(s, st, "insert session"))
+		return -1;
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+bool
+store_session_end(struct store *s, int64_t id, const struct store_session *x)
+{
+	sqlite3_stmt *st = s->upd_sess;
+	int i = 1;
+
+	if (!tx_begin(s))
+		return false;
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)x->last_ts);
+	sqlite3_bind_text(st, i++, x->banner_host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, x->ehlo_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, x->capabilities, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i++, x->starttls_offered);
+	sqlite3_bind_int(st, i++, x->starttls_sent);
+	sqlite3_bind_int(st, i++, x->starttls_reply);
+	sqlite3_bind_int(st, i++, x->tls);
+	sqlite3_bind_text(st, i++, x->rcpt_domains, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i++, x->mail_in_clear);
+	sqlite3_bind_text(st, i++, x->auth_mech, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, x->outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i++, x->complete);
+	sqlite3_bind_int64(st, i++, id);
+	return step(s, st, "update session");
+}
+
+int64_t
+store_alert(struct store *s, int64_t run, const struct store_alert *a)
+{
+	sqlite3_stmt *st = s->ins_alert;
+	int i = 1;
+
+	if (!tx_begin(s))
+		return -1;
+	sqlite3_bind_int64(st, i++, run);
+	if (a->session_id > 0)
+		sqlite3_bind_int64(st, i++, a->session_id);
+	else
+		sqlite3_bind_null(st, i++);
+	sqlite3_bind_text(st, i++, a->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, a->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)a->ts);
+	sqlite3_bind_text(st, i++, a->client_ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i++, a->client_port);
+	sqlite3_bind_text(st, i++, a->server_ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i++, a->server_port);
+	sqlite3_bind_text(st, i++, a->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)a->frame);
+	sqlite3_bind_text(st, i++, a->evidence, -1, SQLITE_STATIC);
+	if (!step(s, st, "insert alert"))
+		return -1;
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+bool
+store_server_record(struct store *s, const char *ip, uint16_t port,
+    const char *host, bool offered, uint64_t ts)
+{
+	sqlite3_stmt *st = s->upsert_srv;
+
+	if (!tx_begin(s))
+		return false;
+	sqlite3_bind_text(st, 1, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, port);
+	sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ts);
+	sqlite3_bind_int(st, 5, offered);
+	return step(s, st, "record server");
+}
+
+bool
+store_server_offered_before(struct store *s, const char *ip, uint16_t port,
+    const char *host)
+{
+	sqlite3_stmt *st = s->ask_srv;
+	int rc;
+
+	sqlite3_bind_text(st, 1, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, port);
+	sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW;
+}
+
 bool
 store_flush(struct store *s)
 {
@@ -283,6 +453,11 @@ store_close(struct store *s)
 	sqlite3_finalize(s->ins_run);
 	sqlite3_finalize(s->upd_run);
 	sqlite3_finalize(s->ins_flow);
+	sqlite3_finalize(s->ins_sess);
+	sqlite3_finalize(s->upd_sess);
+	sqlite3_finalize(s->ins_alert);
+	sqlite3_finalize(s->upsert_srv);
+	sqlite3_finalize(s->ask_srv);
 	sqlite3_close(s->db);
 	free(s);
 	return ok;

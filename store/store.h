@@ -1,5 +1,6 @@
 /*
- * store.h - the SQLite evidence store: runs and flows (alerts come later).
+ * store.h - the SQLite evidence store: runs, flows, SMTP sessions, alerts
+ * and the per-server STARTTLS history.
  *
  * One writer.  Rows are batched into transactions of STORE_BATCH_ROWS and
  * committed by store_flush(); the database is in WAL mode so readers never
@@ -12,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_APPLICATION_ID	0x73777463	/* "swtc" */
 
 struct store;
@@ -46,6 +47,31 @@ struct store_flow {
 	bool		 syn_seen;
 };
 
+/* One row of `sessions`, written at the start and completed at the end. */
+struct store_session {
+	const char	*client_ip, *server_ip;
+	uint16_t	 client_port, server_port;
+	uint64_t	 first_ts, last_ts;
+	uint64_t	 flow_id;	/* the flow's id within the run */
+	const char	*banner_host, *ehlo_name, *capabilities;
+	const char	*rcpt_domains, *auth_mech, *outcome;
+	bool		 starttls_offered, starttls_sent, tls, mail_in_clear;
+	int		 starttls_reply;
+	bool		 complete;
+};
+
+/* One row of `alerts`. */
+struct store_alert {
+	const char	*kind, *severity;
+	uint64_t	 ts;		/* pcap time, µs */
+	const char	*client_ip, *server_ip;
+	uint16_t	 client_port, server_port;
+	int64_t		 session_id;
+	const char	*source;	/* capture file or interface */
+	uint64_t	 frame;
+	const char	*evidence;
+};
+
 /*
  * Opens or creates the database at path.  A file that is not a stripwatch
  * database, or one written by a newer stripwatch, is refused with a message
@@ -62,6 +88,28 @@ bool		 store_run_update(struct store *, int64_t run,
 
 bool		 store_flow(struct store *, int64_t run,
 		    const struct store_flow *);
+
+/* Inserts a session row at its start; returns its id, or -1. */
+int64_t		 store_session_begin(struct store *, int64_t run,
+		    const struct store_session *);
+
+/* Completes the session row. */
+bool		 store_session_end(struct store *, int64_t id,
+		    const struct store_session *);
+
+/* Inserts an alert; returns its id, or -1. */
+int64_t		 store_alert(struct store *, int64_t run,
+		    const struct store_alert *);
+
+/*
+ * Per-server STARTTLS history: records that the server at ip:port (and
+ * named host in its banner, when not empty) did or did not offer
+ * STARTTLS at ts; asks whether it ever offered it.
+ */
+bool		 store_server_record(struct store *, const char *ip,
+		    uint16_t port, const char *host, bool offered, uint64_t ts);
+bool		 store_server_offered_before(struct store *, const char *ip,
+		    uint16_t port, const char *host);
 
 /* Commits the open transaction, if any. */
 bool		 store_flush(struct store *);
