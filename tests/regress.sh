@@ -6,16 +6,20 @@
 #   input.pcap            the capture (or input.pcapng)
 #   README.md             what it shows, where it came from
 #   expected-flows.tsv    flows rows (volatile columns left out)
+#   expected-alerts.tsv   alerts rows (kind, severity, pcap time, endpoints,
+#                         frame, evidence); every line must be justified in
+#                         the case's README
 #   args                  optional extra command-line options, one line
 #   expected-exit         optional exit status (default 0)
 #
-# --update rewrites expected-flows.tsv from the current output.  Use it
+# --update rewrites the expected files from the current output.  Use it
 # only after checking the new rows independently (tests/interop.py
 # --corpus pcaps compares the digests with tshark); a diff in review must
 # say why the expectation changed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/stripwatch"
+cd "$top" || exit 1	# args files name paths from the top
 update=0
 if [ "${1:-}" = "--update" ]; then
 	update=1
@@ -27,6 +31,8 @@ trap 'rm -rf "$tmp"' EXIT
 cols="client_ip, client_port, server_ip, server_port, protocol, c2s_bytes,
  s2c_bytes, c2s_sha256, s2c_sha256, c2s_gaps, s2c_gaps, conflicts,
  close_reason"
+acols="kind, severity, ts, client_ip, client_port, server_ip, server_port,
+ frame, evidence"
 
 passed=0 failed=0
 if [ $# -gt 0 ]; then cases="$*"; else cases=$(ls "$top/pcaps"); fi
@@ -45,9 +51,13 @@ for c in $cases; do
 	rc=$?
 	sqlite3 -separator '	' "$db" "SELECT $cols FROM flows
 	    ORDER BY first_ts, id" >"$tmp/$c.tsv" 2>>"$tmp/$c.err"
+	sqlite3 -separator '	' "$db" "SELECT $acols FROM alerts
+	    ORDER BY ts, id" >"$tmp/$c.alerts" 2>>"$tmp/$c.err"
 	if [ $update -eq 1 ]; then
 		cp "$tmp/$c.tsv" "$d/expected-flows.tsv"
+		cp "$tmp/$c.alerts" "$d/expected-alerts.tsv"
 	fi
+	[ -f "$d/expected-alerts.tsv" ] || : >"$d/expected-alerts.tsv"
 	if [ "$rc" != "$want_rc" ]; then
 		echo "FAIL $c: exit $rc, expected $want_rc"
 		cat "$tmp/$c.err"
@@ -55,6 +65,11 @@ for c in $cases; do
 	elif ! diff -u "$d/expected-flows.tsv" "$tmp/$c.tsv" >"$tmp/$c.diff"
 	then
 		echo "FAIL $c: flows differ"
+		cat "$tmp/$c.diff"
+		failed=$((failed + 1))
+	elif ! diff -u "$d/expected-alerts.tsv" "$tmp/$c.alerts" \
+	    >"$tmp/$c.diff"; then
+		echo "FAIL $c: alerts differ"
 		cat "$tmp/$c.diff"
 		failed=$((failed + 1))
 	else
