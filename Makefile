@@ -60,7 +60,8 @@ $(FLAGS_STAMP):
 UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
 	     tests/unit/test_store tests/unit/test_smtp
 
-.PHONY: all test unit cli regress live interop reseg run clean
+.PHONY: all test unit cli regress alerts public-alerts live interop reseg \
+	run clean
 
 all: stripwatch
 
@@ -89,6 +90,12 @@ regress: stripwatch
 live: stripwatch
 	@tests/live.sh
 
+alerts: stripwatch
+	@tests/alerts.sh
+
+public-alerts: stripwatch
+	@tests/public_alerts.sh
+
 interop: stripwatch
 	@$(PYTHON) tests/interop.py --corpus pcaps && $(PYTHON) tests/interop.py
 
@@ -96,7 +103,7 @@ reseg: stripwatch
 	@tests/reseg_test.sh
 
 # Every suite runs even when an earlier one fails; the summary says which.
-SUITES	= unit cli regress live interop reseg
+SUITES	= unit cli regress alerts public-alerts live interop reseg
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 
@@ -105,7 +112,11 @@ run: stripwatch
 	@sqlite3 -header -column stripwatch.db \
 	    "SELECT client_ip, client_port, server_ip, server_port, protocol, \
 	     c2s_bytes, s2c_bytes, c2s_gaps + s2c_gaps AS gaps, conflicts \
-	     FROM flows ORDER BY id DESC LIMIT 10"
+	     FROM flows ORDER BY id DESC LIMIT 10; \
+	     SELECT id, server_ip, server_port, banner_host, starttls_offered, \
+	     tls, outcome FROM sessions ORDER BY id DESC LIMIT 10; \
+	     SELECT kind, severity, frame, evidence FROM alerts \
+	     ORDER BY id DESC LIMIT 10"
 
 clean:
 	rm -f stripwatch *.o */*.o libstripwatch.a $(UNIT_TESTS) .flags-*
