@@ -51,6 +51,7 @@ struct smtp_session {
 	size_t		 nkw;
 	bool		 starttls_pending;	/* STARTTLS sent, no reply yet */
 	bool		 handover;	/* 220 to STARTTLS seen */
+	bool		 not_tls_pending; /* the client's next line proves it */
 	uint64_t	 body_bytes;
 	uint64_t	 chunk_left;
 	bool		 implicit_tls;
@@ -337,9 +338,12 @@ reply_done(struct smtp_session *s, enum smtp_verb v, bool greeting,
 	case SMTP_V_STARTTLS:
 		s->starttls_pending = false;
 		if (s->rcode == 220) {
+			/* A ClientHello captured before the 220 stays TLS. */
 			s->handover = true;
-			s->d[0].mode = MODE_HANDOVER;
-			s->d[1].mode = MODE_HANDOVER;
+			if (s->d[0].mode != MODE_TLS)
+				s->d[0].mode = MODE_HANDOVER;
+			if (s->d[1].mode != MODE_TLS)
+				s->d[1].mode = MODE_HANDOVER;
 		} else if (s->d[0].mode == MODE_HANDOVER)
 			s->d[0].mode = MODE_LINES;
 		break;
@@ -442,6 +446,10 @@ line(struct smtp_session *s, int dir, const uint8_t *l, size_t len,
 			client_command(s, l, len, frame, k);
 		break;
 	case MODE_LINES:
+		if (dir == 0 && s->not_tls_pending) {
+			s->not_tls_pending = false;
+			emit_simple(k, SMTP_EV_NOT_TLS, 0, frame, l, len, 0);
+		}
 		if (dir == 0)
 			client_command(s, l, len, frame, k);
 		else
@@ -533,11 +541,13 @@ feed_handover(struct smtp_session *s, int dir, const uint8_t *buf,
 		return len;
 	}
 	if (dir == 0 && s->handover) {
-		/* The 220 came and the client went on in clear. */
+		/*
+		 * The 220 came and the client went on in clear: reported
+		 * with its first whole line, however it was segmented.
+		 */
 		d->mode = MODE_LINES;
 		s->d[1].mode = MODE_LINES;
-		emit_simple(k, SMTP_EV_NOT_TLS, 0, frame, buf,
-		    len < SMTP_TEXT_MAX ? len : SMTP_TEXT_MAX, 0);
+		s->not_tls_pending = true;
 		return 0;
 	}
 	return feed_lines(s, dir, buf, len, frame, k);

@@ -166,6 +166,23 @@ def flows(db):
     return by
 
 
+def alerts(db):
+    """{endpoints: sorted [(kind, severity, evidence)]}; frames and times
+    legitimately change with the packets, the judgement must not."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        rows = con.execute("SELECT client_ip, client_port, server_ip, "
+                           "server_port, kind, severity, evidence "
+                           "FROM alerts").fetchall()
+    finally:
+        con.close()
+    by = {}
+    for r in rows:
+        by.setdefault((str(r[0]), r[1], str(r[2]), r[3]), []).append(
+            tuple(r[4:]))
+    return {k: sorted(v) for k, v in by.items()}
+
+
 def fk(k):
     return "%s:%s -> %s:%s" % k
 
@@ -174,6 +191,7 @@ def compare(orig_db, var_db, verbose):
     """Returns (ok, summary, detail lines)."""
     try:
         a, b = flows(orig_db), flows(var_db)
+        aa, ab = alerts(orig_db), alerts(var_db)
     except sqlite3.Error as ex:
         return False, "cannot read flows: %s" % ex, []
     n_cmp = n_skip = 0
@@ -202,6 +220,9 @@ def compare(orig_db, var_db, verbose):
                      if r[c] != v[c]]
             if diffs:
                 bad.append("%s: %s" % (tag, "; ".join(diffs)))
+            if len(rows) == 1 and aa.get(k, []) != ab.get(k, []):
+                bad.append("%s: alerts %s -> %s" % (tag, aa.get(k, []),
+                                                    ab.get(k, [])))
             if r["protocol"] != v["protocol"]:
                 warn.append("%s: protocol %s -> %s" % (tag, r["protocol"],
                                                        v["protocol"]))

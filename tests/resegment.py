@@ -11,6 +11,7 @@ Modes (a comma list is applied left to right, e.g. wrap,split,reorder):
   split      re-cut every data segment into random pieces of 1..--max-piece
              bytes (1-byte pieces included); FIN/PSH only on the last piece.
   coalesce   merge consecutive, contiguous data segments of one direction
+             (never across data of the other direction)
              into one (payload <= --max-payload and IP length <= 65535),
              sent at the place, and with the headers, of the first one.
   reorder    shuffle data segments of one direction inside windows of 2..
@@ -498,6 +499,11 @@ def mode_coalesce(recs, lt, rng, o):
             continue
         if not is_data(s):
             continue
+        # The other side's data ends this side's run: merging across it
+        # would make a reply arrive before the command it answers, which
+        # no capture point sees (segment coalescing never crosses the
+        # other direction).
+        flush(groups.pop((id(s.conn), 1 - s.d), []))
         g = (id(s.conn), s.d)
         run = groups.get(g, [])
         limit = min(o.max_payload, 0xffff - (len(s.hdr) - s.l3off)

@@ -229,6 +229,26 @@ test_command_injection(void)
 	    "CMD MAIL FROM:<evil@x>|REPLY STARTTLS 220|TLS 0|TLS 1|", false));
 }
 
+/* A ClientHello captured before the 220 is still TLS, not clear text. */
+static void
+test_hello_before_220(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "EHLO c\r\n", 0 },
+		{ 1, "250-mx\r\n250 STARTTLS\r\n", 0 },
+		{ 0, "STARTTLS\r\n", 0 },
+		{ 0, tls_hello, 10 },
+		{ 1, "220 go ahead\r\n", 0 },
+		{ 0, "\x00\x01\x02more hello", 0 },
+		{ 1, tls_hello, 10 },
+	};
+
+	CHECK(same_everywhere(c, 8, "BANNER  220|CMD EHLO c|"
+	    "REPLY EHLO 250 STARTTLS|CMD STARTTLS|TLS 0|REPLY STARTTLS 220|"
+	    "TLS 1|", false));
+}
+
 /* Bytes after the 220 in the server's segment: a response injection. */
 static void
 test_response_injection(void)
@@ -398,6 +418,7 @@ main(void)
 	RUN(test_stripped_keyword);
 	RUN(test_starttls_rejected_then_plain);
 	RUN(test_command_injection);
+	RUN(test_hello_before_220);
 	RUN(test_response_injection);
 	RUN(test_no_tls_after_220);
 	RUN(test_auth_redacted);
