@@ -240,7 +240,7 @@ test_hello_before_220(void)
 		{ 0, "STARTTLS\r\n", 0 },
 		{ 0, tls_hello, 10 },
 		{ 1, "220 go ahead\r\n", 0 },
-		{ 0, "\x00\x01\x02more hello", 0 },
+		{ 0, "\x00\x01\x02more hello", 13 },
 		{ 1, tls_hello, 10 },
 	};
 
