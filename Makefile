@@ -4,7 +4,8 @@
 #   make test                 unit tests, regression captures, interop suites
 #   make SANITIZER=address,undefined test
 #   make WERROR=1             warnings are errors (CI)
-#   make run                  analyse the bundled sample into ./stripwatch.db
+#   make run                  analyse two bundled captures (a clean STARTTLS
+#                             session, a stripped one) into ./stripwatch.db
 
 CC	?= cc
 PKGS	 = libpcap libndpi openssl sqlite3 zlib
@@ -108,7 +109,8 @@ test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 
 run: stripwatch
-	./stripwatch -r pcaps/clean-starttls/input.pcap -w stripwatch.db
+	./stripwatch -r pcaps/clean-starttls/input.pcap \
+	    -r pcaps/strip-xxxxxxxa/input.pcap -w stripwatch.db
 	@sqlite3 -header -column stripwatch.db \
 	    "SELECT client_ip, client_port, server_ip, server_port, protocol, \
 	     c2s_bytes, s2c_bytes, c2s_gaps + s2c_gaps AS gaps, conflicts \
