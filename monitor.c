@@ -40,7 +40,7 @@ struct run {
 /* What the SMTP stages hang on a flow. */
 struct app {
 	struct smtp_session	*smtp;		/* NULL once done */
-	struct detect_session	*det;
+	struct detect_session	*det;		/* NULL until an SMTP event */
 	int64_t			 session_id;	/* 0 until recognised */
 };
 
@@ -232,6 +232,10 @@ on_smtp_event(void *ctx, const struct smtp_event *ev)
 	struct judge *j = ctx;
 	struct detect_hooks h = detect_hooks_proto;
 
+	/* Judgement state only for what turned out to be SMTP. */
+	if (j->app->det == NULL &&
+	    (j->app->det = detect_session_new()) == NULL)
+		return;
 	if (j->app->session_id == 0)
 		session_begin(j);
 	h.ctx = j;
@@ -248,12 +252,8 @@ app_get(struct run *run, struct flow *f)
 		return a;
 	r = flow_peek(f);
 	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (a->smtp = smtp_new(r->port[1] == 465)) == NULL ||
-	    (a->det = detect_session_new()) == NULL) {
-		if (a != NULL) {
-			smtp_free(a->smtp);
-			free(a);
-		}
+	    (a->smtp = smtp_new(r->port[1] == 465)) == NULL) {
+		free(a);
 		return NULL;
 	}
 	(void)run;
@@ -310,7 +310,7 @@ app_close(struct run *run, struct flow *f, const struct flow_record *r)
 
 	if (a == NULL)
 		return;
-	if (a->session_id > 0) {
+	if (a->session_id > 0 && a->det != NULL) {
 		judge_init(&j, run, f, r->last_ts);
 		h.ctx = &j;
 		incomplete = (a->smtp != NULL && smtp_incomplete(a->smtp)) ||

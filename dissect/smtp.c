@@ -31,9 +31,16 @@ struct dir {
 	enum mode	 mode;
 	uint8_t		*part;		/* a line split across segments */
 	size_t		 plen;
+	size_t		 pcap;		/* bytes allocated, up to SMTP_LINE_MAX */
 	uint64_t	 pframe;	/* frame of part[0] */
 	bool		 discard;	/* over SMTP_LINE_MAX: skip to LF */
 	bool		 lines_seen;	/* a complete line was handled */
+};
+
+/* EHLO keywords of the reply under way; only SMTP sessions need them. */
+struct keywords {
+	char		 word[SMTP_CAPS_MAX][SMTP_KEYWORD_MAX + 1];
+	const char	*ptr[SMTP_CAPS_MAX];
 };
 
 struct smtp_session {
@@ -46,8 +53,7 @@ struct smtp_session {
 	uint8_t		 rfirst[SMTP_TEXT_MAX];	/* first line of the reply */
 	size_t		 rfirst_len;
 	uint64_t	 rframe;
-	char		 kw[SMTP_CAPS_MAX][SMTP_KEYWORD_MAX + 1];
-	const char	*kwp[SMTP_CAPS_MAX];
+	struct keywords	*kw;		/* made at the first EHLO reply */
 	size_t		 nkw;
 	bool		 starttls_pending;	/* STARTTLS sent, no reply yet */
 	bool		 handover;	/* 220 to STARTTLS seen */
@@ -126,6 +132,7 @@ smtp_free(struct smtp_session *s)
 		return;
 	free(s->d[0].part);
 	free(s->d[1].part);
+	free(s->kw);
 	free(s);
 }
 
@@ -300,17 +307,21 @@ keep_keyword(struct smtp_session *s, const uint8_t *t, size_t len)
 
 	if (s->nkw == SMTP_CAPS_MAX)
 		return;
+	if (s->kw == NULL && (s->kw = malloc(sizeof(*s->kw))) == NULL) {
+		s->incomplete = true;
+		return;
+	}
 	while (len > 0 && *t == ' ') {
 		t++;
 		len--;
 	}
-	kw = s->kw[s->nkw];
+	kw = s->kw->word[s->nkw];
 	while (n < len && n < SMTP_KEYWORD_MAX && t[n] != ' ' && t[n] != '=')
 		kw[n] = (char)upper(t[n]), n++;
 	if (n == 0)
 		return;
 	kw[n] = '\0';
-	s->kwp[s->nkw] = kw;
+	s->kw->ptr[s->nkw] = kw;
 	s->nkw++;
 }
 
@@ -329,8 +340,8 @@ reply_done(struct smtp_session *s, enum smtp_verb v, bool greeting,
 	ev.code = s->rcode;
 	ev.text = s->rfirst;
 	ev.text_len = s->rfirst_len;
-	if (v == SMTP_V_EHLO) {
-		ev.caps = s->kwp;
+	if (v == SMTP_V_EHLO && s->kw != NULL) {
+		ev.caps = s->kw->ptr;
 		ev.ncaps = s->nkw;
 	}
 	emit(k, &ev);
@@ -461,6 +472,24 @@ line(struct smtp_session *s, int dir, const uint8_t *l, size_t len,
 	d->lines_seen = true;
 }
 
+/* Makes room for need bytes of partial line (need <= SMTP_LINE_MAX). */
+static bool
+grow(struct dir *d, size_t need)
+{
+	size_t cap = d->pcap ? d->pcap : 128;
+	uint8_t *p;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap > SMTP_LINE_MAX)
+		cap = SMTP_LINE_MAX;
+	if ((p = realloc(d->part, cap)) == NULL)
+		return false;
+	d->part = p;
+	d->pcap = cap;
+	return true;
+}
+
 /*
  * Splits bytes into lines.  Returns the bytes consumed: all of them, or
  * fewer when a line changed the direction's mode (the rest is then fed
@@ -499,8 +528,7 @@ feed_lines(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 			continue;
 		}
 		if (lf == NULL) {		/* keep the partial line */
-			if (d->part == NULL &&
-			    (d->part = malloc(SMTP_LINE_MAX)) == NULL) {
+			if (d->plen + n > d->pcap && !grow(d, d->plen + n)) {
 				s->incomplete = true;
 				return len;
 			}
@@ -511,6 +539,10 @@ feed_lines(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 			return len;
 		}
 		if (d->plen > 0) {
+			if (d->plen + n > d->pcap && !grow(d, d->plen + n)) {
+				s->incomplete = true;
+				return len;
+			}
 			memcpy(d->part + d->plen, buf + off, n);
 			line(s, dir, d->part, d->plen + n, d->pframe, k);
 			d->plen = 0;
@@ -560,6 +592,18 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 	struct dir *d = &s->d[dir];
 	int guard = 0;
 
+	/*
+	 * Before anything was recognised, a first byte that can start no
+	 * reply (server) or verb (client) ends it at once: not SMTP.
+	 */
+	if (!s->recognised && !d->lines_seen && d->plen == 0 && len > 0 &&
+	    d->mode == MODE_LINES && !s->implicit_tls &&
+	    !looks_like_tls(buf, len) && (dir == 1 ?
+	    !(buf[0] >= '1' && buf[0] <= '5') :
+	    !((buf[0] | 0x20) >= 'a' && (buf[0] | 0x20) <= 'z'))) {
+		s->d[0].mode = s->d[1].mode = MODE_OFF;
+		return SMTP_DONE;
+	}
 	/*
 	 * TLS from a direction's first byte: implicit TLS where the port
 	 * says so (465), otherwise a TLS connection that is not SMTP.
