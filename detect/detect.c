@@ -289,7 +289,12 @@ judge_ehlo(struct detect_session *s, const struct smtp_event *ev,
 
 	s->caps[0] = '\0';
 	for (i = 0; i < ev->ncaps; i++) {
-		append(s->caps, sizeof(s->caps), " ", ev->caps[i]);
+		char kw[4 * SMTP_KEYWORD_MAX + 4];
+
+		/* Keywords are wire bytes: escaped before they are shown. */
+		detect_escape(kw, sizeof(kw), (const uint8_t *)ev->caps[i],
+		    strlen(ev->caps[i]));
+		append(s->caps, sizeof(s->caps), " ", kw);
 		if (strcmp(ev->caps[i], "STARTTLS") == 0)
 			s->offered = true;
 	}
