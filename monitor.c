@@ -130,17 +130,34 @@ source_name(const struct run *run, uint32_t source)
 	return source < run->o->nfiles ? run->o->files[source] : "";
 }
 
-static void
-judge_init(struct judge *j, struct run *run, struct flow *f, uint64_t ts)
-{
-	int af;
+static void on_smtp_event(void *, const struct smtp_event *);
 
+/*
+ * Sets up a judge and the SMTP sink that reports to it.  The endpoints
+ * are formatted only when something is written (judge_addrs), not for
+ * every segment.
+ */
+static void
+judge_init(struct judge *j, struct smtp_sink *sink, struct run *run,
+    struct flow *f, uint64_t ts)
+{
 	j->run = run;
 	j->flow = f;
 	j->app = *flow_user(f);
 	j->rec = flow_peek(f);
 	j->ts = ts;
-	af = j->rec->family == 6 ? AF_INET6 : AF_INET;
+	j->cip[0] = j->sip[0] = '\0';
+	sink->event = on_smtp_event;
+	sink->ctx = j;
+}
+
+static void
+judge_addrs(struct judge *j)
+{
+	int af = j->rec->family == 6 ? AF_INET6 : AF_INET;
+
+	if (j->cip[0] != '\0')
+		return;
 	inet_ntop(af, j->rec->ip[0], j->cip, sizeof(j->cip));
 	inet_ntop(af, j->rec->ip[1], j->sip, sizeof(j->sip));
 }
@@ -150,6 +167,7 @@ hook_offered_before(void *ctx, const char *host)
 {
 	struct judge *j = ctx;
 
+	judge_addrs(j);
 	return store_server_offered_before(j->run->store, j->sip,
 	    j->rec->port[1], host);
 }
@@ -167,6 +185,7 @@ hook_offered(void *ctx, const char *host, bool offered)
 {
 	struct judge *j = ctx;
 
+	judge_addrs(j);
 	if (!store_server_record(j->run->store, j->sip, j->rec->port[1], host,
 	    offered, j->ts))
 		store_failed(j->run);
@@ -179,6 +198,7 @@ hook_alert(void *ctx, const struct alert *a)
 	struct store_alert sa;
 	int64_t id;
 
+	judge_addrs(j);
 	memset(&sa, 0, sizeof(sa));
 	sa.kind = alert_kind_name(a->kind);
 	sa.severity = alert_severity_name(a->severity);
@@ -210,6 +230,7 @@ session_begin(struct judge *j)
 {
 	struct store_session ss;
 
+	judge_addrs(j);
 	memset(&ss, 0, sizeof(ss));
 	ss.client_ip = j->cip;
 	ss.server_ip = j->sip;
@@ -272,9 +293,7 @@ on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
 
 	if (a == NULL || a->smtp == NULL)
 		return;
-	judge_init(&j, run, f, run->now_ts);
-	sink.event = on_smtp_event;
-	sink.ctx = &j;
+	judge_init(&j, &sink, run, f, run->now_ts);
 	if (smtp_feed(a->smtp, dir, buf, len, frame, &sink) == SMTP_DONE) {
 		smtp_free(a->smtp);	/* TLS both ways, or not SMTP */
 		a->smtp = NULL;
@@ -291,9 +310,7 @@ on_flow_gap(void *ctx, struct flow *f, int dir, uint64_t len)
 
 	if (a == NULL || a->smtp == NULL)
 		return;
-	judge_init(&j, run, f, run->now_ts);
-	sink.event = on_smtp_event;
-	sink.ctx = &j;
+	judge_init(&j, &sink, run, f, run->now_ts);
 	smtp_gap(a->smtp, dir, len, &sink);
 }
 
@@ -305,13 +322,14 @@ app_close(struct run *run, struct flow *f, const struct flow_record *r)
 	struct detect_hooks h = detect_hooks_proto;
 	struct detect_summary sum;
 	struct store_session ss;
+	struct smtp_sink sink;
 	struct judge j;
 	bool incomplete;
 
 	if (a == NULL)
 		return;
 	if (a->session_id > 0 && a->det != NULL) {
-		judge_init(&j, run, f, r->last_ts);
+		judge_init(&j, &sink, run, f, r->last_ts);
 		h.ctx = &j;
 		incomplete = (a->smtp != NULL && smtp_incomplete(a->smtp)) ||
 		    r->gaps[0] > 0 || r->gaps[1] > 0 || r->packets[0] == 0 ||
