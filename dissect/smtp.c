@@ -35,6 +35,7 @@ struct dir {
 	uint64_t	 pframe;	/* frame of part[0] */
 	bool		 discard;	/* over SMTP_LINE_MAX: skip to LF */
 	bool		 lines_seen;	/* a complete line was handled */
+	bool		 started;	/* any byte or gap was seen */
 };
 
 /* EHLO keywords of the reply under way; only SMTP sessions need them. */
@@ -104,15 +105,15 @@ is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-/* A TLS record header: content type 20..23, version 3.x (RFC 8446 5.1). */
+/*
+ * A TLS record starts with a content type 20..23 (RFC 8446 5.1).  Only
+ * the first byte is judged, so the verdict cannot depend on how the
+ * bytes were segmented; no SMTP line starts with those control bytes.
+ */
 static bool
 looks_like_tls(const uint8_t *b, size_t len)
 {
-	if (len < 1)
-		return false;
-	if (b[0] < 0x14 || b[0] > 0x17)
-		return false;
-	return len < 2 || b[1] == 0x03;
+	return len >= 1 && b[0] >= 0x14 && b[0] <= 0x17;
 }
 
 struct smtp_session *
@@ -207,7 +208,7 @@ parse_verb(const uint8_t *l, size_t len, size_t *vlen)
 {
 	size_t n = 0, i, j;
 
-	while (n < len && l[n] != ' ')
+	while (n < len && l[n] != ' ' && l[n] != '\t')
 		n++;
 	*vlen = n;
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
@@ -268,7 +269,7 @@ client_command(struct smtp_session *s, const uint8_t *l, size_t len,
 	if (v == SMTP_V_AUTH) {		/* the mechanism, never a credential */
 		size_t i = vlen + 1;
 
-		while (i < len && l[i] != ' ')
+		while (i < len && l[i] != ' ' && l[i] != '\t')
 			i++;
 		shown = i < len ? i : len;
 	}
@@ -596,7 +597,7 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 	 * Before anything was recognised, a first byte that can start no
 	 * reply (server) or verb (client) ends it at once: not SMTP.
 	 */
-	if (!s->recognised && !d->lines_seen && d->plen == 0 && len > 0 &&
+	if (!s->recognised && !d->started && len > 0 &&
 	    d->mode == MODE_LINES && !s->implicit_tls &&
 	    !looks_like_tls(buf, len) && (dir == 1 ?
 	    !(buf[0] >= '1' && buf[0] <= '5') :
@@ -608,7 +609,7 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 	 * TLS from a direction's first byte: implicit TLS where the port
 	 * says so (465), otherwise a TLS connection that is not SMTP.
 	 */
-	if (d->mode == MODE_LINES && !d->lines_seen && d->plen == 0 &&
+	if (d->mode == MODE_LINES && !d->started &&
 	    (s->implicit_tls || !s->recognised) && looks_like_tls(buf, len)) {
 		if (!s->implicit_tls) {
 			s->d[0].mode = s->d[1].mode = MODE_OFF;
@@ -618,6 +619,8 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 		d->mode = MODE_TLS;
 		emit_simple(k, SMTP_EV_TLS, dir, frame, NULL, 0, 0);
 	}
+	if (len > 0)
+		d->started = true;
 	while (len > 0 && guard++ < 1000) {
 		size_t used = 0;
 
@@ -656,9 +659,19 @@ smtp_gap(struct smtp_session *s, int dir, uint64_t len,
 {
 	struct dir *d = &s->d[dir];
 
+	d->started = true;
 	if (d->mode == MODE_TLS || d->mode == MODE_OFF)
 		return;
 	s->incomplete = true;
+	/*
+	 * Bytes lost where TLS should begin: what follows can be judged
+	 * neither TLS nor clear text, so this direction is not judged.
+	 */
+	if (d->mode == MODE_HANDOVER) {
+		d->mode = MODE_OFF;
+		emit_simple(k, SMTP_EV_GAP, dir, 0, NULL, 0, len);
+		return;
+	}
 	d->plen = 0;
 	d->discard = d->mode != MODE_CHUNK;	/* resume at the next line */
 	if (d->mode == MODE_CHUNK) {

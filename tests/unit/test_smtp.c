@@ -310,6 +310,41 @@ test_auth_redacted(void)
 	CHECK(strstr(logbuf, "dXNl") == NULL && strstr(logbuf, "c2Vj") == NULL);
 }
 
+/* A tab after AUTH or its mechanism hides nothing: still redacted. */
+static void
+test_auth_tab(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "AUTH\tPLAIN\tc2VjcmV0\r\n", 0 },
+		{ 1, "235 ok\r\n", 0 },
+	};
+
+	CHECK(same_everywhere(c, 3, "BANNER  220|CMD AUTH\tPLAIN|"
+	    "REPLY AUTH 235|", false));
+	CHECK(strstr(logbuf, "c2Vj") == NULL);
+}
+
+/* Bytes lost where TLS should begin: that direction is not judged. */
+static void
+test_gap_in_handover(void)
+{
+	struct smtp_session *s = smtp_new(false);
+	static const char *const lines[] = { "220 mx\r\n", "EHLO c\r\n",
+	    "250 STARTTLS\r\n", "STARTTLS\r\n", "220 go\r\n" };
+	int i;
+
+	logbuf[0] = '\0';
+	for (i = 0; i < 5; i++)
+		smtp_feed(s, i % 2 == 0, (const uint8_t *)lines[i],
+		    strlen(lines[i]), 1, &sink);
+	smtp_gap(s, 0, 50, &sink);
+	smtp_feed(s, 0, (const uint8_t *)"mid-hello bytes\r\n", 17, 2, &sink);
+	CHECK(strstr(logbuf, "NOT_TLS") == NULL);
+	CHECK(smtp_incomplete(s));
+	smtp_free(s);
+}
+
 /* BDAT chunks are counted, not parsed: a chunk holding "QUIT" is data. */
 static void
 test_bdat(void)
@@ -422,6 +457,8 @@ main(void)
 	RUN(test_response_injection);
 	RUN(test_no_tls_after_220);
 	RUN(test_auth_redacted);
+	RUN(test_auth_tab);
+	RUN(test_gap_in_handover);
 	RUN(test_bdat);
 	RUN(test_bare_lf);
 	RUN(test_implicit_tls);
