@@ -24,6 +24,7 @@ enum mode {
 	MODE_AUTH,	/* client: AUTH responses, never reported */
 	MODE_HANDOVER,	/* STARTTLS under way: TLS, or an injection */
 	MODE_TLS,	/* encrypted: no longer looked at */
+	MODE_BLIND,	/* bytes lost where TLS should begin: not judged */
 	MODE_OFF,	/* not SMTP */
 };
 
@@ -586,13 +587,24 @@ feed_handover(struct smtp_session *s, int dir, const uint8_t *buf,
 	return feed_lines(s, dir, buf, len, frame, k);
 }
 
+/* Nothing more to judge: not SMTP, or neither direction in clear. */
+static bool
+finished(const struct smtp_session *s)
+{
+	return s->d[0].mode == MODE_OFF ||
+	    ((s->d[0].mode == MODE_TLS || s->d[0].mode == MODE_BLIND) &&
+	    (s->d[1].mode == MODE_TLS || s->d[1].mode == MODE_BLIND));
+}
+
 enum smtp_result
 smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
     uint64_t frame, const struct smtp_sink *k)
 {
 	struct dir *d = &s->d[dir];
-	int guard = 0;
 
+	/* Finished by a gap, or by the other direction: nothing is judged. */
+	if (finished(s))
+		return SMTP_DONE;
 	/*
 	 * Before anything was recognised, a first byte that can start no
 	 * reply (server) or verb (client) ends it at once: not SMTP.
@@ -621,7 +633,8 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 	}
 	if (len > 0)
 		d->started = true;
-	while (len > 0 && guard++ < 1000) {
+	while (len > 0) {
+		enum mode before = d->mode;
 		size_t used = 0;
 
 		switch (d->mode) {
@@ -640,17 +653,17 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 			used = feed_handover(s, dir, buf, len, frame, k);
 			break;
 		case MODE_TLS:
+		case MODE_BLIND:
 		case MODE_OFF:
 			used = len;
 			break;
 		}
+		if (used == 0 && d->mode == before)
+			break;		/* cannot happen: no progress, no change */
 		buf += used;
 		len -= used;
 	}
-	if (s->d[0].mode == MODE_OFF ||
-	    (s->d[0].mode == MODE_TLS && s->d[1].mode == MODE_TLS))
-		return SMTP_DONE;
-	return SMTP_OK;
+	return finished(s) ? SMTP_DONE : SMTP_OK;
 }
 
 void
@@ -660,7 +673,7 @@ smtp_gap(struct smtp_session *s, int dir, uint64_t len,
 	struct dir *d = &s->d[dir];
 
 	d->started = true;
-	if (d->mode == MODE_TLS || d->mode == MODE_OFF)
+	if (d->mode == MODE_TLS || d->mode == MODE_OFF || d->mode == MODE_BLIND)
 		return;
 	s->incomplete = true;
 	/*
@@ -668,7 +681,7 @@ smtp_gap(struct smtp_session *s, int dir, uint64_t len,
 	 * neither TLS nor clear text, so this direction is not judged.
 	 */
 	if (d->mode == MODE_HANDOVER) {
-		d->mode = MODE_OFF;
+		d->mode = MODE_BLIND;
 		emit_simple(k, SMTP_EV_GAP, dir, 0, NULL, 0, len);
 		return;
 	}
