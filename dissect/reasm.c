@@ -157,7 +157,7 @@ make_room(struct reasm *r, struct reasm_pool *pool, size_t need,
 {
 	while ((uint32_t)r->nseg + 1 > pool->segs_max ||
 	    r->ooo_bytes + need > pool->bytes_max ||
-	    pool->mem_max - pool->mem < sizeof(struct reasm_seg) + need) {
+	    pool->mem + sizeof(struct reasm_seg) + need > pool->mem_max) {
 		if (r->ooo == NULL)
 			return false;
 		pool->cap_skips++;
@@ -227,6 +227,13 @@ insert(struct reasm *r, struct reasm_pool *pool, uint64_t off,
 		;
 	if (*pos == NULL || (*pos)->off >= end) {
 		seg_add(r, pool, pos, off, buf, len, frame);
+		return;
+	}
+	g = *pos;
+	if (g->off <= off && g->off + g->len >= end) {
+		/* Wholly inside one piece: a retransmission, compared only. */
+		if (memcmp(g->data + (off - g->off), buf, len) != 0)
+			r->conflicts++;
 		return;
 	}
 	lo = (*pos)->off < off ? (*pos)->off : off;
