@@ -462,7 +462,7 @@ monitor_run(const struct monitor_opts *mo)
 	struct flow_stats fs;
 	struct store_run sr;
 	struct run run;
-	struct sigaction sa;
+	struct sigaction sa, old_int, old_term;
 	char err[512];
 	enum capture_result cr;
 	uint64_t flushed = 0, polls = 0;
@@ -514,6 +514,11 @@ monitor_run(const struct monitor_opts *mo)
 	hooks.ctx = &run;
 	if ((ft = flow_table_new(&o.lim, cls, &hooks)) == NULL) {
 		fprintf(stderr, "stripwatch: out of memory\n");
+		classify_free(cls);
+		store_close(run.store);
+		json_close(run.json);
+		expect_free(run.expect);
+		capture_close(cap);
 		return MONITOR_EXIT_ERROR;
 	}
 
@@ -521,8 +526,8 @@ monitor_run(const struct monitor_opts *mo)
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	running = cap;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 
 	for (;;) {
 		struct capture_frame fr;
@@ -574,6 +579,8 @@ monitor_run(const struct monitor_opts *mo)
 			break;
 	}
 	running = NULL;
+	sigaction(SIGINT, &old_int, NULL);	/* the caller's again */
+	sigaction(SIGTERM, &old_term, NULL);
 	if (cr == CAPTURE_ERROR) {
 		fprintf(stderr, "stripwatch: %s\n", err);
 		failed = true;

@@ -43,7 +43,8 @@ on_event(void *ctx, const struct smtp_event *ev)
 	    sizeof(text) - 1;
 
 	(void)ctx;
-	memcpy(text, ev->text, n);
+	if (n > 0)
+		memcpy(text, ev->text, n);
 	text[n] = '\0';
 	switch (ev->type) {
 	case SMTP_EV_BANNER:
