@@ -104,7 +104,7 @@ reseg: stripwatch
 	@tests/reseg_test.sh
 
 # Every suite runs even when an earlier one fails; the summary says which.
-SUITES	= unit cli regress alerts public-alerts live interop reseg
+SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 
@@ -120,5 +120,8 @@ run: stripwatch
 	     SELECT kind, severity, frame, evidence FROM alerts \
 	     ORDER BY id DESC LIMIT 10"
 
-clean:
+clean: fuzz-clean
 	rm -f stripwatch *.o */*.o libstripwatch.a $(UNIT_TESTS) .flags-*
+
+# libFuzzer targets (make fuzz CC=clang) and their replayers (make test).
+include fuzz/fuzz.mk
