@@ -37,6 +37,8 @@ struct dir {
 	bool		 discard;	/* over SMTP_LINE_MAX: skip to LF */
 	bool		 lines_seen;	/* a complete line was handled */
 	bool		 started;	/* any byte or gap was seen */
+	uint8_t		 hold;		/* a lone TLS record type byte */
+	uint8_t		 nhold;		/* 1 while hold waits for the next */
 };
 
 /* EHLO keywords of the reply under way; only SMTP sessions need them. */
@@ -568,12 +570,28 @@ feed_handover(struct smtp_session *s, int dir, const uint8_t *buf,
     size_t len, uint64_t frame, const struct smtp_sink *k)
 {
 	struct dir *d = &s->d[dir];
+	uint8_t held = d->hold;
+	bool had = d->nhold > 0;
 
-	if (d->plen == 0 && looks_like_tls(buf, len)) {
-		d->mode = MODE_TLS;
-		emit_simple(k, SMTP_EV_TLS, dir, frame, NULL, 0, 0);
-		return len;
+	/*
+	 * A record header is judged on its first two bytes, the content
+	 * type and the major version 3; a lone type byte is held until the
+	 * next one arrives, so a segment boundary cannot change the verdict.
+	 */
+	if (d->plen == 0 && looks_like_tls(had ? &held : buf, 1)) {
+		if (!had && len == 1) {
+			d->hold = buf[0];
+			d->nhold = 1;
+			return 1;
+		}
+		if ((had ? buf[0] : buf[1]) == 0x03) {
+			d->nhold = 0;
+			d->mode = MODE_TLS;
+			emit_simple(k, SMTP_EV_TLS, dir, frame, NULL, 0, 0);
+			return len;
+		}
 	}
+	d->nhold = 0;
 	if (dir == 0 && s->handover) {
 		/*
 		 * The 220 came and the client went on in clear: reported
@@ -582,8 +600,12 @@ feed_handover(struct smtp_session *s, int dir, const uint8_t *buf,
 		d->mode = MODE_LINES;
 		s->d[1].mode = MODE_LINES;
 		s->not_tls_pending = true;
+		if (had)
+			feed_lines(s, dir, &held, 1, frame, k);
 		return 0;
 	}
+	if (had)	/* the held byte starts the line that follows */
+		feed_lines(s, dir, &held, 1, frame, k);
 	return feed_lines(s, dir, buf, len, frame, k);
 }
 
@@ -673,6 +695,7 @@ smtp_gap(struct smtp_session *s, int dir, uint64_t len,
 	struct dir *d = &s->d[dir];
 
 	d->started = true;
+	d->nhold = 0;
 	if (d->mode == MODE_TLS || d->mode == MODE_OFF || d->mode == MODE_BLIND)
 		return;
 	s->incomplete = true;

@@ -311,6 +311,25 @@ test_auth_redacted(void)
 	CHECK(strstr(logbuf, "dXNl") == NULL && strstr(logbuf, "c2Vj") == NULL);
 }
 
+/* A TLS type byte followed by clear text is clear text, however cut. */
+static void
+test_type_byte_then_clear(void)
+{
+	const struct chunk c[] = {
+		{ 1, "220 mx ESMTP\r\n", 0 },
+		{ 0, "EHLO c\r\n", 0 },
+		{ 1, "250-mx\r\n250 STARTTLS\r\n", 0 },
+		{ 0, "STARTTLS\r\n", 0 },
+		{ 1, "220 go ahead\r\n", 0 },
+		{ 0, "\x16", 0 },
+		{ 0, "EHLO c\r\n", 0 },
+	};
+
+	CHECK(same_everywhere(c, 7, "BANNER  220|CMD EHLO c|"
+	    "REPLY EHLO 250 STARTTLS|CMD STARTTLS|REPLY STARTTLS 220|"
+	    "NOT_TLS 0|CMD \x16" "EHLO c|", false));
+}
+
 /* A tab after AUTH or its mechanism hides nothing: still redacted. */
 static void
 test_auth_tab(void)
@@ -458,6 +477,7 @@ main(void)
 	RUN(test_response_injection);
 	RUN(test_no_tls_after_220);
 	RUN(test_auth_redacted);
+	RUN(test_type_byte_then_clear);
 	RUN(test_auth_tab);
 	RUN(test_gap_in_handover);
 	RUN(test_bdat);
