@@ -8,8 +8,6 @@
  */
 #include <string.h>
 
-#include <pcap/dlt.h>
-
 #include "config.h"
 #include "decode.h"
 
@@ -21,16 +19,6 @@
 
 #define IPPROTO_TCP_	6
 
-/* DLT_IPV4 and DLT_IPV6 are missing from some older headers. */
-#ifndef DLT_IPV4
-#define DLT_IPV4	228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6	229
-#endif
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2	276
-#endif
 
 static inline uint16_t
 be16(const uint8_t *p)

@@ -11,6 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pcap/dlt.h>
+
+/* Link types some older libpcap headers lack. */
+#ifndef DLT_IPV4
+#define DLT_IPV4	228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6	229
+#endif
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2	276
+#endif
+
 #define TCP_FIN	0x01
 #define TCP_SYN	0x02
 #define TCP_RST	0x04

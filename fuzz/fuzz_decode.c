@@ -23,15 +23,6 @@
 #include "capture/decode.h"
 #include "fuzz/fuzz.h"
 
-#ifndef DLT_IPV4
-#define DLT_IPV4	228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6	229
-#endif
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2	276
-#endif
 
 #define FLAG_VERIFY	0x01
 #define FLAG_LONGER	0x02

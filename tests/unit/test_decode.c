@@ -9,9 +9,6 @@
 #include "capture/decode.h"
 #include "check.h"
 
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2	276
-#endif
 
 static uint8_t frame[2048];
 
