@@ -264,7 +264,7 @@ on_smtp_event(void *ctx, const struct smtp_event *ev)
 }
 
 static struct app *
-app_get(struct run *run, struct flow *f)
+app_get(struct flow *f)
 {
 	struct app *a = *flow_user(f);
 	const struct flow_record *r;
@@ -277,7 +277,6 @@ app_get(struct run *run, struct flow *f)
 		free(a);
 		return NULL;
 	}
-	(void)run;
 	*flow_user(f) = a;
 	return a;
 }
@@ -287,7 +286,7 @@ on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
     size_t len, uint64_t frame)
 {
 	struct run *run = ctx;
-	struct app *a = app_get(run, f);
+	struct app *a = app_get(f);
 	struct smtp_sink sink;
 	struct judge j;
 

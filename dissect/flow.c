@@ -507,10 +507,8 @@ flow_table_packet(struct flow_table *t, const struct packet *p)
 	if (!(p->flags & TCP_RST))
 		reasm_segment(&f->r[dir], &t->pool, p->seq, p->flags,
 		    p->payload, p->payload_len, p->seg_len, p->frame, &rs);
-	if (p->flags & TCP_ACK) {
-		sink_init(&rs, &ds, t, f, !dir);
-		reasm_ack(&f->r[!dir], &t->pool, p->ack, &rs);
-	}
+	if (p->flags & TCP_ACK)
+		reasm_ack(&f->r[!dir], p->ack);
 	unstall(t, f);
 	pool_peak(t);
 	/* A direction that is complete up to its FIN needs no buffers. */

@@ -333,8 +333,7 @@ reasm_segment(struct reasm *r, struct reasm_pool *pool, uint32_t seq,
 }
 
 void
-reasm_ack(struct reasm *r, struct reasm_pool *pool, uint32_t ack,
-    const struct reasm_sink *s)
+reasm_ack(struct reasm *r, uint32_t ack)
 {
 	int64_t off;
 
@@ -344,8 +343,6 @@ reasm_ack(struct reasm *r, struct reasm_pool *pool, uint32_t ack,
 		r->acked = (uint64_t)off;
 		r->acked_seen = true;
 	}
-	(void)pool;
-	(void)s;
 }
 
 bool

@@ -73,9 +73,11 @@ void	reasm_segment(struct reasm *, struct reasm_pool *, uint32_t seq,
 	    uint8_t flags, const uint8_t *data, size_t caplen, size_t seglen,
 	    uint64_t frame, const struct reasm_sink *);
 
-/* Tells the reassembler the peer acknowledged up to ack. */
-void	reasm_ack(struct reasm *, struct reasm_pool *, uint32_t ack,
-	    const struct reasm_sink *);
+/*
+ * Tells the reassembler the peer acknowledged up to ack.  Only recorded:
+ * see reasm_stalled() and the tail gap of reasm_finish().
+ */
+void	reasm_ack(struct reasm *, uint32_t ack);
 
 /*
  * True when data waits behind a hole the peer has acknowledged past: the

@@ -236,7 +236,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		if ((op & OP_REC) == OP_ACK_REC) {
 			if (size - pos < 4)
 				break;
-			reasm_ack(&r, &pool, isn + be32(in + pos), &sink);
+			reasm_ack(&r, isn + be32(in + pos));
 			pos += 4;
 			check_state(&r, &pool, &cs);
 			continue;
