@@ -8,7 +8,7 @@
 #                             session, a stripped one) into ./stripwatch.db
 
 CC	?= cc
-PKGS	 = libpcap libndpi openssl sqlite3 zlib
+PKGS	 = libpcap libndpi openssl sqlite3 zlib libunbound libcurl
 SANITIZER ?=
 
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -5,11 +5,14 @@
 # install: on Debian/Ubuntu, install what is missing with apt-get;
 #          elsewhere, name the packages and fail.
 set -u
-pcs="libpcap libndpi openssl sqlite3 zlib"
-debs="pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev zlib1g-dev sqlite3"
+pcs="libpcap libndpi openssl sqlite3 zlib libunbound libcurl"
+# libunbound.pc names libevent, which Debian's libunbound-dev does not pull.
+debs="pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev zlib1g-dev sqlite3
+    libunbound-dev libevent-dev libcurl4-openssl-dev"
 # Test tools: tshark rebuilds streams for the interop suite, scapy makes
-# resegmented variants.
-test_debs="tshark python3 python3-scapy"
+# resegmented variants; unbound and nginx serve MTA-STS records and
+# policies on loopback to the fetch suite.
+test_debs="tshark python3 python3-scapy unbound nginx-light"
 
 missing() {
 	command -v pkg-config >/dev/null 2>&1 || { echo pkg-config; return; }
@@ -46,7 +49,8 @@ install|install-test)
 		exit 0
 	fi
 	echo "deps.sh: not a Debian system; install the development files of:" \
-	    "libpcap, nDPI 4.2, OpenSSL 3, SQLite 3, zlib (and pkg-config)" >&2
+	    "libpcap, nDPI 4.2, OpenSSL 3, SQLite 3, zlib, libunbound, libcurl" \
+	    "(and pkg-config)" >&2
 	exit 1
 	;;
 *)
