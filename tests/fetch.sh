@@ -1,0 +1,448 @@
+#!/bin/sh
+# fetch.sh - the MTA-STS fetcher (policy/fetch.c) end to end against
+# Debian's real unbound and nginx, on loopback only.
+#
+# Makes a test PKI (tests/fetch/mkcerts.sh), an unbound serving the zone
+# "example." (tests/fetch/unbound.conf.in) and an nginx serving the policy
+# hosts (tests/fetch/nginx.conf.in) from a temp dir, plus a listener that
+# accepts and never answers; runs tests/fetch_drv against each case and
+# checks the status, and for the good ones the bytes served.  Each check
+# names the case of ../shared/spec/mta-sts-checklist.md it covers.  Every
+# server started here is stopped by PID on exit.
+#
+# Zone "example.", not "test.": libunbound answers NXDOMAIN for "test."
+# (RFC 6761) itself and never asks the forwarder.
+#
+# Skipped (0 passed, 0 failed) only when unbound or nginx is not installed.
+# Env: FETCH_DRV (default tests/fetch_drv, built with ASan+UBSan if
+# missing), PYTHON, KEEP_WORKDIR=1.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+here="$top/tests/fetch"
+drv=${FETCH_DRV:-$top/tests/fetch_drv}
+py=${PYTHON:-/usr/bin/python3}
+passed=0 failed=0
+pids=""
+tmp=""
+start=$(date +%s)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+find_bin() {	# find_bin NAME: its path, also outside a non-root PATH
+	command -v "$1" 2>/dev/null && return 0
+	[ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1" && return 0
+	return 1
+}
+
+unbound=$(find_bin unbound) && nginx=$(find_bin nginx) || {
+	echo "SKIP fetch: unbound or nginx is not installed"
+	echo "fetch: 0 passed, 0 failed"
+	exit 0
+}
+
+stop_pid() {	# stop_pid PID: TERM one process we started, KILL if it lingers
+	kill -TERM "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	for p in $pids; do
+		stop_pid "$p"
+	done
+	if [ -n "$tmp" ] && [ "${KEEP_WORKDIR:-0}" = 1 ]; then
+		echo "fetch: work dir kept: $tmp" >&2
+	elif [ -n "$tmp" ]; then
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# printf, not echo: dash's echo would expand the escapes in results.
+ok() {
+	printf 'PASS %s\n' "$1"
+	passed=$((passed + 1))
+}
+
+bad() {
+	printf 'FAIL %s: %s\n' "$1" "$2"
+	failed=$((failed + 1))
+}
+
+die() {	# a broken setup: say why, count it, stop
+	bad "setup" "$1"
+	for f in "$tmp"/*.log; do
+		[ -s "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
+	done
+	echo "fetch: $passed passed, $failed failed"
+	exit 1
+}
+
+if [ ! -x "$drv" ]; then
+	${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -O1 -g \
+	    -fsanitize=address,undefined -fno-omit-frame-pointer -I"$top" \
+	    $(pkg-config --cflags libunbound libcurl openssl) \
+	    -o "$drv" "$top/tests/fetch_drv.c" "$top/policy/fetch.c" \
+	    $(pkg-config --libs libunbound libcurl openssl) ||
+	    { echo "FAIL fetch: cannot build $drv"; echo "fetch: 0 passed, 1 failed"; exit 1; }
+fi
+
+tmp=$(mktemp -d)
+
+# Two ports free on loopback: DNS (UDP and TCP) and HTTPS (TCP on the
+# four addresses used below).  Another process may still take them.
+ports=$("$py" - <<'EOF'
+import socket
+def free(udp):
+    while True:
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+        try:
+            if udp:
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p)); u.close()
+            else:
+                for a in ("127.0.0.3", "127.0.0.4"):
+                    t = socket.socket(); t.bind((a, p)); t.close()
+            return p
+        except OSError:
+            pass
+print(free(True), free(False))
+EOF
+) || die "no free ports"
+set -- $ports
+dport=$1 hport=$2
+
+# ::1 for the IPv6 cases, when this host has it.
+v6=1
+"$py" -c "import socket; s=socket.socket(socket.AF_INET6); s.bind(('::1', $hport))" \
+    2>/dev/null || v6=0
+
+# The PKI: one certificate names every good host.
+sans=""
+for h in good user dual v6 crlf bom charset upper latin1 notype html \
+    plainfoo r301 r302 r307 r308 notfound e500 e204 max over big chunked \
+    tls11; do
+	sans="${sans}DNS:mta-sts.$h.example,"
+done
+sans="${sans}DNS:*.wild.example"
+sh "$here/mkcerts.sh" "$tmp/pki" "$sans" >"$tmp/mkcerts.log" 2>&1 ||
+    die "mkcerts.sh failed: $(tail -n 3 "$tmp/mkcerts.log")"
+
+# Bodies.  good: LF; crlf: CRLF; bom: UTF-8 BOM first (STS-53, STS-78:
+# the fetcher hands back the bytes as served, the parser judges them).
+good='version: STSv1\nmode: enforce\nmx: mail.good.example\nmax_age: 86400\n'
+for d in good crlf bom max over big empty; do
+	mkdir -p "$tmp/www/$d/.well-known"
+done
+w="/.well-known/mta-sts.txt"
+printf "$good" >"$tmp/www/good$w"
+printf 'version: STSv1\r\nmode: testing\r\nmx: mail.crlf.example\r\nmax_age: 604800\r\n' \
+    >"$tmp/www/crlf$w"
+printf '\357\273\277version: STSv1\nmode: enforce\nmx: mail.bom.example\nmax_age: 86400\n' \
+    >"$tmp/www/bom$w"
+head -c 65536 /dev/zero | tr '\0' a >"$tmp/www/max$w"
+head -c 65537 /dev/zero | tr '\0' a >"$tmp/www/over$w"
+head -c 71680 /dev/zero | tr '\0' z >"$tmp/www/big$w"
+
+# Servers.
+sed "s|@TMP@|$tmp|g; s|@PORT@|$dport|g" "$here/unbound.conf.in" \
+    >"$tmp/unbound.conf"
+sed "s|@TMP@|$tmp|g; s|@PORT@|$hport|g" "$here/nginx.conf.in" |
+    if [ $v6 = 1 ]; then cat; else grep -v '# v6$'; fi >"$tmp/nginx.conf"
+"$nginx" -V 2>&1 | grep -q http_sub_module || {
+	echo "NOTE fetch: nginx without sub_filter; the chunked case is skipped"
+	sed -i '/sub_filter/d' "$tmp/nginx.conf"
+	nochunk=1
+}
+
+"$unbound" -d -c "$tmp/unbound.conf" >"$tmp/unbound-out.log" 2>&1 &
+pids="$pids $!"
+"$nginx" -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log" \
+    >"$tmp/nginx-out.log" 2>&1 &
+pids="$pids $!"
+# mta-sts.slow.example: accepts and never says a word (STS-45).
+"$py" - "$hport" >"$tmp/holder.log" 2>&1 <<'EOF' &
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.3", int(sys.argv[1]))); s.listen(16)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+EOF
+pids="$pids $!"
+
+wait_tcp() {	# wait_tcp ADDR PORT: until something accepts, 10 s at most
+	"$py" - "$1" "$2" <<'EOF'
+import socket, sys, time
+end = time.time() + 10
+while time.time() < end:
+    try:
+        socket.create_connection((sys.argv[1], int(sys.argv[2])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+EOF
+}
+wait_tcp 127.0.0.1 "$dport" || die "unbound did not start"
+wait_tcp 127.0.0.1 "$hport" || die "nginx did not start"
+wait_tcp 127.0.0.4 "$hport" || die "nginx did not start on 127.0.0.4"
+wait_tcp 127.0.0.3 "$hport" || die "holder did not start"
+
+dns="--dns-server 127.0.0.1@$dport"
+tls="--ca-file $tmp/pki/ca.crt --https-port $hport"
+
+run() {	# run OUT ARGS...: the driver; its exit and stderr are checked
+	out=$1
+	shift
+	"$drv" "$@" >"$tmp/$out" 2>"$tmp/$out.err"
+	rc=$?
+	if [ $rc -eq 0 ] && [ ! -s "$tmp/$out.err" ]; then
+		ok "driver $out: exit 0, no sanitizer report"
+	else
+		bad "driver $out" "exit $rc: $(head -c 2000 "$tmp/$out.err")"
+	fi
+}
+
+# block FILE DOMAIN KIND: the lines of that result, TXT records unnumbered
+# (RRset order is the server's choice).  ENVIRON, not -v: awk would expand
+# the escapes in the names.
+block() {
+	D=$2 K=$3 awk '/^[^ ]/ { on = ($1 == ENVIRON["D"] && $2 == ENVIRON["K"]) }
+	    on { sub(/^  txt\[[0-9]+\]=/, "  txt="); print }' "$1"
+}
+
+# expect "ID what" FILE DOMAIN KIND STATUS [CHECK...]: a CHECK that starts
+# with two spaces is a whole line of the result ("  txt=..." a TXT record,
+# "  body=..." the body), any other a string in its first line.
+expect() {
+	name=$1 f="$tmp/$2" d=$3 k=$4 want=$5
+	shift 5
+	b=$(block "$f" "$d" "$k")
+	got=$(printf '%s\n' "$b" | awk 'NR == 1 { print $3 }')
+	if [ "$got" != "$want" ]; then
+		bad "$name" "$d $k: got ${got:-no result}, want $want: $(printf '%s\n' "$b" | head -n 1)"
+		return
+	fi
+	for c in "$@"; do
+		case $c in
+		"  "*)	printf '%s\n' "$b" | grep -qxF -- "$c" ;;
+		*)	printf '%s\n' "$b" | head -n 1 | grep -qF -- "$c" ;;
+		esac || {
+			bad "$name" "$d $k: no '$c' in: $b"
+			return
+		}
+	done
+	ok "$name"
+}
+
+# ---- TXT discovery, all at once (RFC 8461 3.1).
+run txt.out $dns --timeout-ms 5000 txt good.example two.example \
+    spf.example split.example split2.example bytes.example nodata.example \
+    nothing.example sub.good.example cname.example cname2.example \
+    dangling.example loop.example servfail.example refused.example \
+    GOOD.Example. -bad.example a..example 'sp ace.example' \
+    "$(printf 'm\303\270x.example')" \
+    "$(printf '%064d' 0).example" bad-.example
+expect "STS-1 one STSv1 record" txt.out good.example txt FETCH_OK len=1 \
+    '  txt=v=STSv1; id=20160831085700Z;'
+expect "STS-21 two STSv1 records both returned" txt.out two.example txt \
+    FETCH_OK len=2 '  txt=v=STSv1; id=a' '  txt=v=STSv1; id=b'
+expect "STS-20 unrelated TXT returned beside" txt.out spf.example txt \
+    FETCH_OK len=2 '  txt=v=spf1 -all' '  txt=v=STSv1; id=a'
+expect "STS-23 character-strings concatenated" txt.out split.example txt \
+    FETCH_OK '  txt=v=STSv1; id=20160831085700Z;'
+expect "STS-23 split inside a token, empty string" txt.out split2.example \
+    txt FETCH_OK '  txt=v=STSv1; id=a;'
+expect "STS-24 non-ASCII and NUL bytes kept as served" txt.out \
+    bytes.example txt FETCH_OK \
+    '  txt=v=STSv1; id=caf\xc3\xa9\x00\\"end'
+expect "STS-27 NODATA is no record" txt.out nodata.example txt \
+    FETCH_NO_RECORD "no TXT data"
+expect "STS-27 NXDOMAIN is no record" txt.out nothing.example txt \
+    FETCH_NO_RECORD NXDOMAIN
+expect "STS-35 no fallback to the parent domain" txt.out sub.good.example \
+    txt FETCH_NO_RECORD
+expect "STS-29 CNAME followed" txt.out cname.example txt FETCH_OK \
+    '  txt=v=STSv1; id=p1'
+expect "STS-30 two-hop CNAME followed" txt.out cname2.example txt FETCH_OK \
+    '  txt=v=STSv1; id=p1'
+expect "STS-31 dangling CNAME is no record" txt.out dangling.example txt \
+    FETCH_NO_RECORD
+expect "STS-31 CNAME loop is a temporary failure" txt.out loop.example txt \
+    FETCH_DNS_TEMPFAIL
+expect "STS-28 SERVFAIL is temporary, not absence" txt.out \
+    servfail.example txt FETCH_DNS_TEMPFAIL
+expect "STS-28 REFUSED is temporary, not absence" txt.out refused.example \
+    txt FETCH_DNS_TEMPFAIL
+expect "STS-34 upper case and root dot normalised" txt.out good.example \
+    txt FETCH_OK
+[ "$(grep -c '^good\.example txt FETCH_OK' "$tmp/txt.out")" = 2 ] &&
+    ok "STS-96 GOOD.Example. and good.example are one name" ||
+    bad "STS-96 GOOD.Example. and good.example are one name" \
+    "$(grep '^good' "$tmp/txt.out")"
+for d in -bad.example a..example sp\\x20ace.example m\\xc3\\xb8x.example \
+    "$(printf '%064d' 0).example" bad-.example; do
+	expect "STS-34 invalid name refused, nothing sent ($d)" txt.out "$d" \
+	    txt FETCH_ERROR "invalid domain name"
+done
+# Nothing for the bad names reached the server.
+if grep -q 'bad\|ace\.example\|0000' "$tmp/unbound.log" 2>/dev/null; then
+	bad "STS-34 invalid names never queried" "$(grep 'bad' "$tmp/unbound.log")"
+else
+	ok "STS-34 invalid names never queried"
+fi
+
+# ---- Policy fetch, all at once (RFC 8461 3.3).
+run policy.out $dns $tls --timeout-ms 5000 policy good.example \
+    crlf.example bom.example charset.example upper.example latin1.example \
+    notype.example html.example plainfoo.example r301.example r302.example \
+    r307.example r308.example notfound.example e500.example e204.example \
+    max.example over.example big.example chunked.example untrusted.example \
+    selfsigned.example expired.example notyet.example cnonly.example \
+    deleg.example nosni.example user.example wild.example dual.example \
+    v6.example noconn.example tls11.example noaddr.example \
+    servfail.example -bad.example
+gb='  body=version: STSv1\nmode: enforce\nmx: mail.good.example\nmax_age: 86400\n'
+expect "STS-38 good policy, bytes exact" policy.out good.example policy \
+    FETCH_OK http=200 type=text/plain len=66 "$gb"
+expect "STS-41 fetch is unconditional (server answers 412 otherwise)" \
+    policy.out good.example policy FETCH_OK http=200
+expect "STS-48 SNI names mta-sts.<domain> (else fallback cert)" \
+    policy.out good.example policy FETCH_OK
+expect "STS-53 CRLF kept exactly" policy.out crlf.example policy FETCH_OK \
+    len=71 '  body=version: STSv1\r\nmode: testing\r\nmx: mail.crlf.example\r\nmax_age: 604800\r\n'
+expect "STS-78 UTF-8 BOM kept exactly" policy.out bom.example policy \
+    FETCH_OK len=68 '  body=\xef\xbb\xbfversion: STSv1\nmode: enforce\nmx: mail.bom.example\nmax_age: 86400\n'
+expect "STS-42 text/plain; charset=utf-8 accepted" policy.out \
+    charset.example policy FETCH_OK 'type=text/plain;\x20charset=utf-8' "$gb"
+expect "STS-42 TEXT/Plain accepted (case-insensitive)" policy.out \
+    upper.example policy FETCH_OK type=TEXT/Plain
+expect "STS-43 charset=iso-8859-1 ignored" policy.out latin1.example \
+    policy FETCH_OK 'charset=iso-8859-1'
+expect "STS-42 [DIV] no Content-Type accepted, flagged in detail" \
+    policy.out notype.example policy FETCH_OK "no Content-Type"
+expect "STS-42 text/html refused" policy.out html.example policy \
+    FETCH_CONTENT_TYPE type=text/html
+expect "STS-42 text/plainfoo is not text/plain" policy.out \
+    plainfoo.example policy FETCH_CONTENT_TYPE
+for c in 301 302 307 308; do
+	expect "STS-39 redirect $c not followed" policy.out r$c.example policy \
+	    FETCH_HTTP_STATUS http=$c "not followed"
+done
+expect "STS-40 404 is a fetch error" policy.out notfound.example policy \
+    FETCH_HTTP_STATUS http=404
+expect "STS-40 500 is a fetch error" policy.out e500.example policy \
+    FETCH_HTTP_STATUS http=500
+expect "STS-40 204 is a fetch error" policy.out e204.example policy \
+    FETCH_HTTP_STATUS http=204
+expect "STS-44 65536 bytes accepted" policy.out max.example policy FETCH_OK \
+    len=65536
+expect "STS-44 65537 bytes refused" policy.out over.example policy \
+    FETCH_TOO_BIG
+expect "STS-44 70 KiB refused" policy.out big.example policy FETCH_TOO_BIG
+if [ -z "${nochunk:-}" ]; then
+	if grep -q 'chunked' "$tmp/nginx-access.log" 2>/dev/null || true; then
+		expect "STS-44 70 KiB chunked, no Content-Length, refused" \
+		    policy.out chunked.example policy FETCH_TOO_BIG
+	fi
+fi
+expect "STS-47 unknown root refused" policy.out untrusted.example policy \
+    FETCH_WEBPKI "unable to get local issuer"
+expect "STS-47 self-signed refused" policy.out selfsigned.example policy \
+    FETCH_WEBPKI "self-signed certificate"
+expect "STS-47 expired refused" policy.out expired.example policy \
+    FETCH_WEBPKI "certificate has expired"
+expect "STS-47 not yet valid refused" policy.out notyet.example policy \
+    FETCH_WEBPKI "not yet valid"
+expect "STS-47 CN only, no DNS SAN, refused" policy.out cnonly.example \
+    policy FETCH_WEBPKI "hostname mismatch"
+expect "STS-32 cert only for the provider refused" policy.out \
+    deleg.example policy FETCH_WEBPKI "hostname mismatch"
+expect "STS-48 fallback cert (no server for the SNI) refused" policy.out \
+    nosni.example policy FETCH_WEBPKI "hostname mismatch"
+expect "STS-33 policy host CNAME'd to the provider, cert names the user" \
+    policy.out user.example policy FETCH_OK "$gb"
+expect "STS-47 wildcard SAN *.wild.example accepted" policy.out \
+    wild.example policy FETCH_OK "$gb"
+if [ $v6 = 1 ]; then
+	expect "STS-49 IPv6-only policy host (AAAA)" policy.out v6.example \
+	    policy FETCH_OK "$gb"
+	expect "STS-49 A refused, AAAA tried next" policy.out dual.example \
+	    policy FETCH_OK "$gb"
+else
+	echo "NOTE fetch: no ::1 here; the IPv6 cases are skipped"
+fi
+expect "STS-49 connection refused" policy.out noconn.example policy \
+    FETCH_CONNECT
+expect "STS-49 policy host without address" policy.out noaddr.example \
+    policy FETCH_NO_RECORD
+expect "STS-28 policy host SERVFAIL is temporary" policy.out \
+    servfail.example policy FETCH_DNS_TEMPFAIL
+expect "STS-34 invalid name refused (policy)" policy.out -bad.example \
+    policy FETCH_ERROR "invalid domain name"
+# Is the TLS 1.1 server real, or did OpenSSL refuse to speak 1.1 at all?
+if echo | openssl s_client -connect "127.0.0.4:$hport" -tls1_1 \
+    -cipher 'DEFAULT@SECLEVEL=0' -servername mta-sts.tls11.example \
+    >"$tmp/s_client.log" 2>&1; then
+	expect "STS-46 TLS 1.1-only server refused" policy.out tls11.example \
+	    policy FETCH_TLS "protocol version"
+else
+	echo "NOTE fetch: nginx/OpenSSL here cannot offer TLS 1.1; checking the refusal only"
+	expect "STS-46 TLS 1.1-only server refused (no TLS 1.1 on offer)" \
+	    policy.out tls11.example policy FETCH_TLS
+fi
+
+# ---- Trust: the system store does not know the test CA (STS-47).
+run system.out $dns --https-port "$hport" --timeout-ms 5000 policy \
+    good.example
+expect "STS-47 test CA not trusted without --ca-file" system.out \
+    good.example policy FETCH_WEBPKI "unable to get local issuer"
+
+# ---- Timeouts: a listener that never answers, 700 ms (STS-45).
+t0=$(date +%s%N)
+run slow.out $dns $tls --timeout-ms 700 policy slow.example
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+expect "STS-45 silent server times out" slow.out slow.example policy \
+    FETCH_TIMEOUT
+[ $ms -lt 3000 ] && ok "STS-45 timeout honoured (${ms} ms for 700 ms)" ||
+    bad "STS-45 timeout honoured" "${ms} ms for 700 ms"
+# A dead DNS server: the lookup gives up on time, as a temporary failure.
+run deaddns.out --dns-server 127.0.0.1@9 --timeout-ms 500 txt good.example
+expect "STS-28 unreachable DNS server is temporary" deaddns.out \
+    good.example txt FETCH_DNS_TEMPFAIL
+
+# ---- DNSSEC: an anchor for bogus.example, whose zone is unsigned.
+printf 'bogus.example. IN DS 12345 13 2 %s\n' \
+    "$(printf '%064d' 0 | tr 0 a)" >"$tmp/ta.txt"
+run bogus.out $dns --ta-file "$tmp/ta.txt" --timeout-ms 5000 txt \
+    bogus.example good.example
+expect "STS-28 DNSSEC bogus is not absence" bogus.out bogus.example txt \
+    FETCH_DNS_BOGUS
+expect "STS-1 outside the anchor: insecure, answered" bogus.out \
+    good.example txt FETCH_OK
+
+# ---- Bounds: more requests than FETCH_PENDING_MAX are refused, not lost.
+set --
+i=0
+while [ $i -lt 70 ]; do
+	set -- "$@" "good.example"
+	i=$((i + 1))
+done
+"$drv" $dns txt "$@" >"$tmp/many.out" 2>"$tmp/many.err"
+n_ok=$(grep -c '^good\.example txt FETCH_OK' "$tmp/many.out")
+n_ref=$(grep -c 'refused (queue full)' "$tmp/many.err")
+[ "$n_ok" = 64 ] && [ "$n_ref" = 6 ] &&
+    ok "bounded: 64 pending at most, the rest refused" ||
+    bad "bounded: 64 pending at most" "$n_ok answered, $n_ref refused: $(grep -v 'queue full' "$tmp/many.err" | head -c 500)"
+
+echo "fetch: took $(( $(date +%s) - start )) s"
+echo "fetch: $passed passed, $failed failed"
+[ $failed -eq 0 ]
