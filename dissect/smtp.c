@@ -588,7 +588,10 @@ feed_handover(struct smtp_session *s, int dir, const uint8_t *buf,
 			d->nhold = 0;
 			d->mode = MODE_TLS;
 			emit_simple(k, SMTP_EV_TLS, dir, frame, NULL, 0, 0);
-			return len;
+			if (had)	/* the record's first byte */
+				emit_simple(k, SMTP_EV_TLS_DATA, dir, frame,
+				    &held, 1, 0);
+			return 0;	/* the rest goes out as TLS data */
 		}
 	}
 	d->nhold = 0;
@@ -675,6 +678,10 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 			used = feed_handover(s, dir, buf, len, frame, k);
 			break;
 		case MODE_TLS:
+			emit_simple(k, SMTP_EV_TLS_DATA, dir, frame, buf, len,
+			    0);
+			used = len;
+			break;
 		case MODE_BLIND:
 		case MODE_OFF:
 			used = len;

@@ -31,6 +31,8 @@ enum smtp_event_type {
 				   EHLO replies carry their keywords */
 	SMTP_EV_DATA_DONE,	/* message body ended: count = bytes */
 	SMTP_EV_TLS,		/* dir began TLS: a record header where expected */
+	SMTP_EV_TLS_DATA,	/* dir's bytes from its first TLS record on:
+				   text (stream order, for a TLS parser) */
 	SMTP_EV_NOT_TLS,	/* after 220 to STARTTLS, dir sent plain bytes */
 	SMTP_EV_INJECTION,	/* dir sent bytes where it must be silent: text */
 	SMTP_EV_GAP,		/* count bytes missing in dir */

@@ -49,7 +49,11 @@ struct ctx {
 	struct detect_hooks	 hooks;
 	uint8_t			 cfg;
 	struct log		 log;
+	struct log		 tls[2];	/* SMTP_EV_TLS_DATA bytes */
 };
+
+/* Static: run() hands the TLS bytes back beside the log. */
+static struct log tls_out[2];
 
 static void
 log_put(struct log *l, const void *p, size_t n)
@@ -167,6 +171,16 @@ on_event(void *arg, const struct smtp_event *ev)
 	uint64_t hdr[8];
 	size_t i;
 
+	/*
+	 * TLS bytes stop where the dissector says done, which depends on
+	 * the cuts: they are compared as prefixes of one stream, apart.
+	 */
+	if (ev->type == SMTP_EV_TLS_DATA) {
+		FUZZ_CHECK(ev->dir == 0 || ev->dir == 1);
+		FUZZ_CHECK(ev->text != NULL && ev->text_len > 0);
+		log_put(&c->tls[ev->dir], ev->text, ev->text_len);
+		return;
+	}
 	check_event(ev);
 	hdr[0] = ev->type;
 	hdr[1] = (uint64_t)ev->dir;
@@ -276,21 +290,40 @@ run(const uint8_t *data, size_t size, bool split)
 	}
 	smtp_free(s);
 	detect_session_free(c.det);
+	tls_out[0] = c.tls[0];
+	tls_out[1] = c.tls[1];
 	return c.log;
+}
+
+/* One of a and b starts the other. */
+static bool
+prefixes(const struct log *a, const struct log *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+
+	return n == 0 || memcmp(a->buf, b->buf, n) == 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct log whole, pieces;
+	struct log whole, pieces, tls[2];
+	int d;
 
 	if (size < 1)
 		return 0;
 	whole = run(data, size, false);
+	tls[0] = tls_out[0];
+	tls[1] = tls_out[1];
 	pieces = run(data, size, true);
 	/* Same stream, other segmentation: the same report. */
 	FUZZ_CHECK(whole.len == pieces.len &&
 	    memcmp(whole.buf, pieces.buf, whole.len) == 0);
+	for (d = 0; d < 2; d++) {
+		FUZZ_CHECK(prefixes(&tls[d], &tls_out[d]));
+		free(tls[d].buf);
+		free(tls_out[d].buf);
+	}
 	free(whole.buf);
 	free(pieces.buf);
 	return 0;

@@ -21,6 +21,8 @@ struct chunk {
 };
 
 static char logbuf[LOG_MAX];
+static uint8_t tlsbuf[2][256];	/* SMTP_EV_TLS_DATA bytes per direction */
+static size_t tlslen[2];
 
 static void logf_(const char *, ...) __attribute__((format(printf, 1, 2)));
 
@@ -65,6 +67,13 @@ on_event(void *ctx, const struct smtp_event *ev)
 	case SMTP_EV_TLS:
 		logf_("TLS %d|", ev->dir);
 		break;
+	case SMTP_EV_TLS_DATA:	/* kept apart: the log shows the verdicts */
+		if (tlslen[ev->dir] + ev->text_len <= sizeof(tlsbuf[0])) {
+			memcpy(tlsbuf[ev->dir] + tlslen[ev->dir], ev->text,
+			    ev->text_len);
+			tlslen[ev->dir] += ev->text_len;
+		}
+		break;
 	case SMTP_EV_NOT_TLS:
 		logf_("NOT_TLS %d|", ev->dir);
 		break;
@@ -91,6 +100,26 @@ on_event(void *ctx, const struct smtp_event *ev)
 
 static const struct smtp_sink sink = { on_event, NULL };
 
+static bool fed_done;
+
+/*
+ * Feeds as the monitor does: once the dissector says done, a direction's
+ * bytes go straight to the TLS parser (here: tlsbuf).
+ */
+static void
+feed(struct smtp_session *s, int dir, const uint8_t *b, size_t len,
+    uint64_t frame)
+{
+	if (fed_done) {
+		if (tlslen[dir] + len <= sizeof(tlsbuf[0])) {
+			memcpy(tlsbuf[dir] + tlslen[dir], b, len);
+			tlslen[dir] += len;
+		}
+		return;
+	}
+	fed_done = smtp_feed(s, dir, b, len, frame, &sink) == SMTP_DONE;
+}
+
 /* Feeds chunks; chunk cut_chunk is cut at cut_at (0: not cut). */
 static void
 run(const struct chunk *c, size_t n, size_t cut_chunk, size_t cut_at,
@@ -100,6 +129,8 @@ run(const struct chunk *c, size_t n, size_t cut_chunk, size_t cut_at,
 	size_t i;
 
 	logbuf[0] = '\0';
+	tlslen[0] = tlslen[1] = 0;
+	fed_done = false;
 	for (i = 0; i < n; i++) {
 		size_t len = c[i].len ? c[i].len : strlen(c[i].text);
 		/* An exact-size copy, so a sanitizer sees an over-read. */
@@ -107,11 +138,10 @@ run(const struct chunk *c, size_t n, size_t cut_chunk, size_t cut_at,
 
 		memcpy(b, c[i].text, len);
 		if (i == cut_chunk && cut_at > 0 && cut_at < len) {
-			smtp_feed(s, c[i].dir, b, cut_at, i + 1, &sink);
-			smtp_feed(s, c[i].dir, b + cut_at, len - cut_at, i + 1,
-			    &sink);
+			feed(s, c[i].dir, b, cut_at, i + 1);
+			feed(s, c[i].dir, b + cut_at, len - cut_at, i + 1);
 		} else
-			smtp_feed(s, c[i].dir, b, len, i + 1, &sink);
+			feed(s, c[i].dir, b, len, i + 1);
 		free(b);
 	}
 	smtp_free(s);
@@ -167,6 +197,40 @@ test_starttls_clean(void)
 	CHECK(same_everywhere(c, 7, "BANNER  220|CMD EHLO client.test|"
 	    "REPLY EHLO 250 PIPELINING SIZE STARTTLS AUTH 8BITMIME|"
 	    "CMD STARTTLS|REPLY STARTTLS 220|TLS 0|TLS 1|", false));
+}
+
+/*
+ * Every byte from each direction's first TLS record on goes to the TLS
+ * parser, in order, however the stream was cut: the held record-type
+ * byte too.
+ */
+static void
+test_tls_data(void)
+{
+	static const char more[] = "\x17\x03\x03\x00\x02" "ab";
+	const struct chunk c[] = {
+		{ 1, "220 mx.example.test ESMTP\r\n", 0 },
+		{ 0, "EHLO client.test\r\n", 0 },
+		{ 1, EHLO_REPLY_TLS, 0 },
+		{ 0, "STARTTLS\r\n", 0 },
+		{ 1, "220 2.0.0 Ready to start TLS\r\n", 0 },
+		{ 0, tls_hello, 10 },
+		{ 0, more, 7 },
+		{ 1, tls_hello, 10 },	/* both TLS: the caller takes over */
+	};
+	size_t i, at, len;
+
+	for (i = 0; i < 8; i++) {
+		len = c[i].len ? c[i].len : strlen(c[i].text);
+		for (at = 0; at < len; at++) {
+			run(c, 8, i, at, false);
+			CHECK_EQ_U(tlslen[0], 17);
+			CHECK(memcmp(tlsbuf[0], tls_hello, 10) == 0);
+			CHECK(memcmp(tlsbuf[0] + 10, more, 7) == 0);
+			CHECK_EQ_U(tlslen[1], 10);
+			CHECK(memcmp(tlsbuf[1], tls_hello, 10) == 0);
+		}
+	}
 }
 
 /* XXXXXXXA in place of STARTTLS is just another keyword to the dissector. */
@@ -487,5 +551,6 @@ main(void)
 	RUN(test_long_line);
 	RUN(test_pipeline_overflow);
 	RUN(test_gap);
+	RUN(test_tls_data);
 	return check_done("smtp");
 }
