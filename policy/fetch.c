@@ -175,6 +175,9 @@ name_norm(const char *in, char *out)
 	return label > 0 && out[len - 1] != '-';
 }
 
+static void	detail_set(struct fetch_req *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 /* Printable ASCII only: details end up in logs and the database. */
 static void
 detail_set(struct fetch_req *r, const char *fmt, ...)
@@ -299,7 +302,8 @@ rcode_name(int rcode)
 /*
  * Judges one answer.  Only NXDOMAIN and an empty NOERROR answer say the
  * data is absent (RFC 8461 3.1: absence keeps a cached policy anyway);
- * every failure to get an answer is temporary.
+ * every failure to get an answer is temporary.  Details give the reason
+ * before the name, which may be 253 bytes and is what gets cut.
  */
 static enum fetch_status
 dns_status(const struct fetch_query *q, char *buf, size_t len)
@@ -319,19 +323,19 @@ dns_status(const struct fetch_query *q, char *buf, size_t len)
 	if (res->havedata)
 		return FETCH_OK;
 	if (res->nxdomain) {
-		snprintf(buf, len, "%s: NXDOMAIN", res->qname);
+		snprintf(buf, len, "NXDOMAIN: %s", res->qname);
 		return FETCH_NO_RECORD;
 	}
 	if (res->rcode == 0) {
-		snprintf(buf, len, "%s: no %s data", res->qname,
+		snprintf(buf, len, "no %s data: %s",
 		    res->qtype == TYPE_TXT ? "TXT" :
-		    res->qtype == TYPE_A ? "A" : "AAAA");
+		    res->qtype == TYPE_A ? "A" : "AAAA", res->qname);
 		return FETCH_NO_RECORD;
 	}
 	if ((name = rcode_name(res->rcode)) != NULL)
-		snprintf(buf, len, "%s: %s", res->qname, name);
+		snprintf(buf, len, "%s: %s", name, res->qname);
 	else
-		snprintf(buf, len, "%s: rcode %d", res->qname, res->rcode);
+		snprintf(buf, len, "rcode %d: %s", res->rcode, res->qname);
 	return FETCH_DNS_TEMPFAIL;
 }
 
@@ -675,7 +679,7 @@ policy_dns_finish(struct fetch_req *r)
 	} else if (used > 0)
 		http_start(r, addrs);
 	else if (s[0] == FETCH_OK || s[1] == FETCH_OK) {
-		detail_set(r, "%s: no usable address", r->host);
+		detail_set(r, "no usable address: %s", r->host);
 		finish(r, FETCH_ERROR);
 	} else {
 		for (i = 0; i < 2; i++)
@@ -709,7 +713,7 @@ dns_check(struct fetcher *f, struct fetch_req *r, uint64_t now)
 		return;
 	for (i = 0; i < r->nq; i++)
 		query_drop(f, &r->q[i]);
-	detail_set(r, "%s: DNS timeout after %ld ms", r->host, f->timeout_ms);
+	detail_set(r, "DNS timeout after %ld ms: %s", f->timeout_ms, r->host);
 	finish(r, FETCH_DNS_TEMPFAIL);
 }
 

@@ -4,7 +4,8 @@
 #
 # Makes a test PKI (tests/fetch/mkcerts.sh), an unbound serving the zone
 # "example." (tests/fetch/unbound.conf.in) and an nginx serving the policy
-# hosts (tests/fetch/nginx.conf.in) from a temp dir, plus a listener that
+# hosts (tests/fetch/nginx.conf.in) from a temp dir, a small HTTPS server
+# for what nginx will not do (tests/fetch/odd_https.py) and a listener that
 # accepts and never answers; runs tests/fetch_drv against each case and
 # checks the status, and for the good ones the bytes served.  Each check
 # names the case of ../shared/spec/mta-sts-checklist.md it covers.  Every
@@ -97,7 +98,7 @@ fi
 tmp=$(mktemp -d)
 
 # Two ports free on loopback: DNS (UDP and TCP) and HTTPS (TCP on the
-# four addresses used below).  Another process may still take them.
+# five addresses used below).  Another process may still take them.
 ports=$("$py" - <<'EOF'
 import socket
 def free(udp):
@@ -107,7 +108,7 @@ def free(udp):
             if udp:
                 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p)); u.close()
             else:
-                for a in ("127.0.0.3", "127.0.0.4"):
+                for a in ("127.0.0.3", "127.0.0.4", "127.0.0.5"):
                     t = socket.socket(); t.bind((a, p)); t.close()
             return p
         except OSError:
@@ -127,7 +128,7 @@ v6=1
 sans=""
 for h in good user dual v6 crlf bom charset upper latin1 notype html \
     plainfoo r301 r302 r307 r308 notfound e500 e204 max over big chunked \
-    tls11; do
+    tls11 trunc trickle eof; do
 	sans="${sans}DNS:mta-sts.$h.example,"
 done
 sans="${sans}DNS:*.wild.example"
@@ -153,6 +154,18 @@ head -c 71680 /dev/zero | tr '\0' z >"$tmp/www/big$w"
 # Servers.
 sed "s|@TMP@|$tmp|g; s|@PORT@|$dport|g" "$here/unbound.conf.in" \
     >"$tmp/unbound.conf"
+# _mta-sts.many.example: one TXT record over FETCH_TXT_RR_MAX (64), which
+# also takes the answer over UDP size, to TCP; many64: exactly 64.
+{
+	echo "server:"
+	i=0
+	while [ $i -lt 65 ]; do
+		echo "	local-data: '_mta-sts.many.example. TXT \"v=STSv1; id=r$i\"'"
+		[ $i -lt 64 ] &&
+		    echo "	local-data: '_mta-sts.many64.example. TXT \"v=STSv1; id=r$i\"'"
+		i=$((i + 1))
+	done
+} >>"$tmp/unbound.conf"
 sed "s|@TMP@|$tmp|g; s|@PORT@|$hport|g" "$here/nginx.conf.in" |
     if [ $v6 = 1 ]; then cat; else grep -v '# v6$'; fi >"$tmp/nginx.conf"
 "$nginx" -V 2>&1 | grep -q http_sub_module || {
@@ -176,6 +189,9 @@ while True:
     c, _ = s.accept(); held.append(c)
 EOF
 pids="$pids $!"
+"$py" "$here/odd_https.py" 127.0.0.5 "$hport" "$tmp/pki/good.crt" \
+    "$tmp/pki/good.key" >"$tmp/odd_https.log" 2>&1 &
+pids="$pids $!"
 
 wait_tcp() {	# wait_tcp ADDR PORT: until something accepts, 10 s at most
 	"$py" - "$1" "$2" <<'EOF'
@@ -194,6 +210,7 @@ wait_tcp 127.0.0.1 "$dport" || die "unbound did not start"
 wait_tcp 127.0.0.1 "$hport" || die "nginx did not start"
 wait_tcp 127.0.0.4 "$hport" || die "nginx did not start on 127.0.0.4"
 wait_tcp 127.0.0.3 "$hport" || die "holder did not start"
+wait_tcp 127.0.0.5 "$hport" || die "odd_https.py did not start"
 
 dns="--dns-server 127.0.0.1@$dport"
 tls="--ca-file $tmp/pki/ca.crt --https-port $hport"
@@ -201,10 +218,11 @@ tls="--ca-file $tmp/pki/ca.crt --https-port $hport"
 run() {	# run OUT ARGS...: the driver; its exit and stderr are checked
 	out=$1
 	shift
+	t0=$(date +%s%N)
 	"$drv" "$@" >"$tmp/$out" 2>"$tmp/$out.err"
 	rc=$?
 	if [ $rc -eq 0 ] && [ ! -s "$tmp/$out.err" ]; then
-		ok "driver $out: exit 0, no sanitizer report"
+		ok "driver $out: exit 0, no sanitizer report ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
 	else
 		bad "driver $out" "exit $rc: $(head -c 2000 "$tmp/$out.err")"
 	fi
@@ -243,13 +261,18 @@ expect() {
 }
 
 # ---- TXT discovery, all at once (RFC 8461 3.1).
+# Names of 244 and 245 bytes: _mta-sts.<244> is 253, the most DNS allows.
+l63=$(printf '%063d' 0)
+n244="$l63.$l63.$l63.$(printf '%044d' 0).example"
+n245="$l63.$l63.$l63.$(printf '%045d' 0).example"
 run txt.out $dns --timeout-ms 5000 txt good.example two.example \
     spf.example split.example split2.example bytes.example nodata.example \
     nothing.example sub.good.example cname.example cname2.example \
     dangling.example loop.example servfail.example refused.example \
     GOOD.Example. -bad.example a..example 'sp ace.example' \
     "$(printf 'm\303\270x.example')" \
-    "$(printf '%064d' 0).example" bad-.example
+    "$(printf '%064d' 0).example" bad-.example _x.example many.example \
+    many64.example "$n244" "$n245"
 expect "STS-1 one STSv1 record" txt.out good.example txt FETCH_OK len=1 \
     '  txt=v=STSv1; id=20160831085700Z;'
 expect "STS-21 two STSv1 records both returned" txt.out two.example txt \
@@ -292,9 +315,22 @@ for d in -bad.example a..example sp\\x20ace.example m\\xc3\\xb8x.example \
 	expect "STS-34 invalid name refused, nothing sent ($d)" txt.out "$d" \
 	    txt FETCH_ERROR "invalid domain name"
 done
-# Nothing for the bad names reached the server.
-if grep -q 'bad\|ace\.example\|0000' "$tmp/unbound.log" 2>/dev/null; then
-	bad "STS-34 invalid names never queried" "$(grep 'bad' "$tmp/unbound.log")"
+expect "STS-34 underscore in the domain refused" txt.out _x.example txt \
+    FETCH_ERROR "invalid domain name"
+expect "STS-34 244-byte domain queried (_mta-sts. + it = 253)" txt.out \
+    "$n244" txt FETCH_NO_RECORD NXDOMAIN
+expect "STS-34 245-byte domain refused for TXT" txt.out "$n245" txt \
+    FETCH_ERROR "invalid domain name"
+expect "STS-21 64 TXT records (over UDP size) all returned" txt.out \
+    many64.example txt FETCH_OK len=64 '  txt=v=STSv1; id=r63'
+expect "bounded: 65 TXT records refused, not cut" txt.out many.example txt \
+    FETCH_ERROR "more than 64 TXT records"
+# Nothing for the bad names reached the server; the good ones did.
+q=$(grep -o 'info: 127\.0\.0\.1 [^ ]* TXT' "$tmp/unbound.log" 2>/dev/null)
+if ! printf '%s\n' "$q" | grep -qF '_mta-sts.good.example.'; then
+	bad "STS-34 invalid names never queried" "no query log in unbound.log"
+elif printf '%s\n' "$q" | grep -q 'bad\|ace\|_x\.\|\.\.\|m.*x\.example\|^[^ ]* [^ ]* _mta-sts\.0\{64\}'; then
+	bad "STS-34 invalid names never queried" "$(printf '%s\n' "$q" | grep 'bad\|ace\|_x')"
 else
 	ok "STS-34 invalid names never queried"
 fi
@@ -308,7 +344,7 @@ run policy.out $dns $tls --timeout-ms 5000 policy good.example \
     selfsigned.example expired.example notyet.example cnonly.example \
     deleg.example nosni.example user.example wild.example dual.example \
     v6.example noconn.example tls11.example noaddr.example \
-    servfail.example -bad.example
+    servfail.example -bad.example trunc.example eof.example "$n245"
 gb='  body=version: STSv1\nmode: enforce\nmx: mail.good.example\nmax_age: 86400\n'
 expect "STS-38 good policy, bytes exact" policy.out good.example policy \
     FETCH_OK http=200 type=text/plain len=66 "$gb"
@@ -387,6 +423,12 @@ expect "STS-28 policy host SERVFAIL is temporary" policy.out \
     servfail.example policy FETCH_DNS_TEMPFAIL
 expect "STS-34 invalid name refused (policy)" policy.out -bad.example \
     policy FETCH_ERROR "invalid domain name"
+expect "STS-34 245-byte domain fits mta-sts. (253), queried" policy.out \
+    "$n245" policy FETCH_NO_RECORD NXDOMAIN
+expect "STS-80 truncated body is an error, not a policy" policy.out \
+    trunc.example policy FETCH_ERROR len=0
+expect "STS-38 body to connection close (HTTP/1.0), whole" policy.out \
+    eof.example policy FETCH_OK http=200 "$gb"
 # Is the TLS 1.1 server real, or did OpenSSL refuse to speak 1.1 at all?
 if echo | openssl s_client -connect "127.0.0.4:$hport" -tls1_1 \
     -cipher 'DEFAULT@SECLEVEL=0' -servername mta-sts.tls11.example \
@@ -407,11 +449,13 @@ expect "STS-47 test CA not trusted without --ca-file" system.out \
 
 # ---- Timeouts: a listener that never answers, 700 ms (STS-45).
 t0=$(date +%s%N)
-run slow.out $dns $tls --timeout-ms 700 policy slow.example
+run slow.out $dns $tls --timeout-ms 700 policy slow.example trickle.example
 t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
 expect "STS-45 silent server times out" slow.out slow.example policy \
     FETCH_TIMEOUT
+expect "STS-45 trickling server times out (limit on the whole fetch)" \
+    slow.out trickle.example policy FETCH_TIMEOUT
 [ $ms -lt 3000 ] && ok "STS-45 timeout honoured (${ms} ms for 700 ms)" ||
     bad "STS-45 timeout honoured" "${ms} ms for 700 ms"
 # A dead DNS server: the lookup gives up on time, as a temporary failure.
@@ -428,6 +472,32 @@ expect "STS-28 DNSSEC bogus is not absence" bogus.out bogus.example txt \
     FETCH_DNS_BOGUS
 expect "STS-1 outside the anchor: insecure, answered" bogus.out \
     good.example txt FETCH_OK
+
+# ---- Never blocking: polls with timeout 0 while handshakes, a 70 KiB
+# body, a refused connection and a silent server are under way.
+run nonblock.out $dns $tls --timeout-ms 800 --nonblock policy good.example \
+    crlf.example big.example untrusted.example noconn.example slow.example \
+    servfail.example
+expect "STS-38 good policy, polled without blocking" nonblock.out \
+    good.example policy FETCH_OK "$gb"
+expect "STS-45 silent server, polled without blocking" nonblock.out \
+    slow.example policy FETCH_TIMEOUT
+maxp=$(sed -n 's/^# max_poll_ms=//p' "$tmp/nonblock.out")
+[ -n "$maxp" ] && [ "$maxp" -lt 250 ] &&
+    ok "fetcher_poll(0) never blocks (longest poll ${maxp} ms, TLS work included)" ||
+    bad "fetcher_poll(0) never blocks" "longest poll ${maxp:-?} ms"
+
+# ---- Freeing with requests pending: in DNS, in a TLS handshake.
+run free-dns.out --dns-server 127.0.0.1@9 --timeout-ms 5000 \
+    --free-after-ms 200 txt good.example
+grep -q '^# freed with 1 pending' "$tmp/free-dns.out" &&
+    ok "fetcher_free cancels a pending lookup" ||
+    bad "fetcher_free cancels a pending lookup" "$(cat "$tmp/free-dns.out")"
+run free-http.out $dns $tls --timeout-ms 5000 --free-after-ms 300 policy \
+    slow.example
+grep -q '^# freed with 1 pending' "$tmp/free-http.out" &&
+    ok "fetcher_free cancels a pending transfer" ||
+    bad "fetcher_free cancels a pending transfer" "$(cat "$tmp/free-http.out")"
 
 # ---- Bounds: more requests than FETCH_PENDING_MAX are refused, not lost.
 set --

@@ -2,7 +2,8 @@
  * fetch_drv.c - runs policy/fetch.c for a shell test (tests/fetch.sh).
  *
  *   fetch_drv [--dns-server A@P] [--ca-file F] [--ca-path D] [--ta-file F]
- *       [--https-port N] [--timeout-ms N] [--body-max N] txt|policy DOMAIN...
+ *       [--https-port N] [--timeout-ms N] [--body-max N] [--nonblock]
+ *       [--free-after-ms N] txt|policy DOMAIN...
  *
  * Issues every request at once, polls until all are done and prints, per
  * result, in the order they finish:
@@ -15,11 +16,16 @@
  * bytes served can be compared exactly.  On the first line (DOMAIN and T,
  * the Content-Type as served, "-" if none) a space is \x20 too, so the
  * fields stay whitespace-separated; detail runs to the end of the line.
+ * --nonblock polls with timeout 0 (as the capture loop will), sleeping
+ * 1 ms between polls, and ends with "# max_poll_ms=N", the longest a
+ * poll took.  --free-after-ms frees the fetcher after N ms with requests
+ * still pending ("# freed with N pending").
  * Exits 0 unless the arguments or fetcher_new() are bad.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/fetch.h"
 
@@ -77,12 +83,45 @@ on_result(void *ctx, const struct fetch_result *r)
 	fflush(stdout);
 }
 
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Polls until nothing is pending or free_after ms (0: no limit) pass. */
+static size_t
+poll_all(struct fetcher *f, bool nonblock, long free_after)
+{
+	struct timespec ms1 = { 0, 1000000 };
+	long start = now_ms(), t, max = 0;
+	size_t n;
+
+	for (;;) {
+		t = now_ms();
+		n = fetcher_poll(f, nonblock ? 0 : 100, on_result, NULL);
+		if (now_ms() - t > max)
+			max = now_ms() - t;
+		if (n == 0 || (free_after > 0 && now_ms() - start >= free_after))
+			break;
+		if (nonblock)
+			nanosleep(&ms1, NULL);
+	}
+	if (nonblock)
+		printf("# max_poll_ms=%ld\n", max);
+	return n;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: fetch_drv [--dns-server A@P] [--ca-file F] "
 	    "[--ca-path D] [--ta-file F] [--https-port N] [--timeout-ms N] "
-	    "[--body-max N] txt|policy DOMAIN...\n");
+	    "[--body-max N] [--nonblock] [--free-after-ms N] "
+	    "txt|policy DOMAIN...\n");
 	exit(2);
 }
 
@@ -103,12 +142,19 @@ main(int argc, char **argv)
 	struct fetch_opts o;
 	struct fetcher *f;
 	char err[256];
-	bool txt;
+	bool txt, nonblock = false;
+	long free_after = 0;
+	size_t left;
 	int i;
 
 	memset(&o, 0, sizeof(o));
 	for (i = 1; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
-		if (strcmp(argv[i], "--dns-server") == 0)
+		if (strcmp(argv[i], "--nonblock") == 0) {
+			nonblock = true;
+			i--;
+		} else if (strcmp(argv[i], "--free-after-ms") == 0)
+			free_after = num_arg(argv[i + 1]);
+		else if (strcmp(argv[i], "--dns-server") == 0)
 			o.dns_server = argv[i + 1];
 		else if (strcmp(argv[i], "--ca-file") == 0)
 			o.ca_file = argv[i + 1];
@@ -142,8 +188,8 @@ main(int argc, char **argv)
 		    fetcher_policy(f, argv[i], NULL)))
 			fprintf(stderr, "fetch_drv: %s: refused (queue full)\n",
 			    argv[i]);
-	while (fetcher_poll(f, 1000, on_result, NULL) > 0)
-		continue;
+	if ((left = poll_all(f, nonblock, free_after)) > 0)
+		printf("# freed with %zu pending\n", left);
 	fetcher_free(f);
 	return 0;
 }
