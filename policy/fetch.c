@@ -51,10 +51,10 @@ struct fetch_req;
 /* One libunbound lookup. */
 struct fetch_query {
 	struct fetch_req	*req;
-	int			 id;		/* libunbound async id */
-	bool			 busy;		/* callback still to come */
-	bool			 done;		/* err and res are set */
-	int			 err;		/* libunbound error; 0: res valid */
+	int			 id;	/* libunbound async id */
+	bool			 busy;	/* callback still to come */
+	bool			 done;	/* err and res are set */
+	int			 err;	/* libunbound error; 0: res valid */
 	struct ub_result	*res;
 };
 
@@ -64,26 +64,26 @@ struct fetch_req {
 	enum fetch_kind		 kind;
 	void			*cookie;
 	char			 domain[FETCH_NAME_MAX + 1];
-	char			 host[FETCH_NAME_MAX + 1];	/* name looked up */
-	uint64_t		 deadline;	/* end of the DNS phase, monotonic ms */
+	char			 host[FETCH_NAME_MAX + 1]; /* name looked up */
+	uint64_t		 deadline;	/* DNS phase end, monotonic ms */
 	struct fetch_query	 q[2];		/* TXT; or A, AAAA */
 	int			 nq;
 	CURL			*easy;
-	CURLSH			*share;		/* holds the CURLOPT_RESOLVE entry */
+	CURLSH			*share;		/* CURLOPT_RESOLVE entry's cache */
 	struct curl_slist	*resolve;
 	struct curl_slist	*connect_to;
 	uint8_t			*body;
 	size_t			 body_len;
 	size_t			 body_cap;
-	enum fetch_status	 abort_status;	/* why body_write stopped; FETCH_OK: it did not */
+	/* Why body_write() stopped the transfer; FETCH_OK: it did not. */
+	enum fetch_status	 abort_status;
 	bool			 headers_seen;
-	bool			 discard;	/* status not 200: body read, not kept */
-	size_t			 discarded;	/* bytes of it, capped at body_max */
+	bool			 discard;	/* status not 200: body not kept */
+	size_t			 discarded;	/* its bytes, up to body_max */
 	char			 errbuf[CURL_ERROR_SIZE];
-	char			*txt_buf;	/* all TXT records, each NUL-terminated */
+	char			*txt_buf;	/* TXT records, NUL after each */
 	const char		**txt;
 	size_t			*txt_lens;
-	size_t			 ntxt;
 	struct fetch_result	 res;
 };
 
@@ -383,7 +383,6 @@ txt_extract(struct fetch_req *r, const struct ub_result *res)
 		r->txt_lens[i] = (size_t)(r->txt_buf + pos - r->txt[i]);
 		r->txt_buf[pos++] = '\0';
 	}
-	r->ntxt = n;
 	r->res.txt = r->txt;
 	r->res.txt_lens = r->txt_lens;
 	r->res.ntxt = n;
@@ -890,7 +889,6 @@ slot_get(struct fetcher *f)
 			r->headers_seen = false;
 			r->discard = false;
 			r->discarded = 0;
-			r->ntxt = 0;
 			r->nq = 0;
 			return r;
 		}
@@ -1034,7 +1032,7 @@ fetcher_free(struct fetcher *f)
 		struct fetch_req *r = &f->slots[i];
 
 		if (r->state != REQ_FREE || r->q[0].busy || r->q[1].busy) {
-			/* ub_ctx_delete() below drops the lookups unanswered. */
+			/* ub_ctx_delete() below drops lookups unanswered. */
 			r->q[0].busy = r->q[1].busy = false;
 			req_clear(f, r);
 		}

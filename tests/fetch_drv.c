@@ -105,7 +105,8 @@ poll_all(struct fetcher *f, bool nonblock, long free_after)
 		n = fetcher_poll(f, nonblock ? 0 : 100, on_result, NULL);
 		if (now_ms() - t > max)
 			max = now_ms() - t;
-		if (n == 0 || (free_after > 0 && now_ms() - start >= free_after))
+		if (n == 0 ||
+		    (free_after > 0 && now_ms() - start >= free_after))
 			break;
 		if (nonblock)
 			nanosleep(&ms1, NULL);
