@@ -19,12 +19,14 @@
  * the subject CN when a certificate has no DNS SAN.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
@@ -952,19 +954,22 @@ ub_setup(struct fetcher *f, const struct fetch_opts *o, char *err,
 	/* A thread, not the default forked process, answers queries. */
 	if ((rc = ub_ctx_async(f->ub, 1)) != 0)
 		goto fail;
-	/* The forwarder is often on loopback (systemd-resolved, tests). */
-	if ((rc = ub_ctx_set_option(f->ub, "do-not-query-localhost:",
-	    "no")) != 0)
-		goto fail;
 	if (o->dns_server != NULL)
 		rc = ub_ctx_set_fwd(f->ub, o->dns_server);
 	else
 		rc = ub_ctx_resolvconf(f->ub, NULL);
 	if (rc != 0)
 		goto fail;
-	if (o->dnssec_ta_file != NULL &&
-	    (rc = ub_ctx_add_ta_file(f->ub, o->dnssec_ta_file)) != 0)
-		goto fail;
+	if (o->dnssec_ta_file != NULL) {
+		/* libunbound reads it only at the first query: fail here. */
+		if (access(o->dnssec_ta_file, R_OK) != 0) {
+			snprintf(err, errlen, "%s: %s", o->dnssec_ta_file,
+			    strerror(errno));
+			return false;
+		}
+		if ((rc = ub_ctx_add_ta_file(f->ub, o->dnssec_ta_file)) != 0)
+			goto fail;
+	}
 	return true;
 fail:
 	snprintf(err, errlen, "libunbound: %s", ub_strerror(rc));

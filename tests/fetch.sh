@@ -523,6 +523,20 @@ n_ref=$(grep -c 'refused (queue full)' "$tmp/many.err")
     ok "bounded: 64 pending at most, the rest refused" ||
     bad "bounded: 64 pending at most" "$n_ok answered, $n_ref refused: $(grep -v 'queue full' "$tmp/many.err" | head -c 500)"
 
+# ---- Bad options fail fetcher_new, with a message, before any query.
+for a in "--dns-server not-an-address" "--ta-file $tmp/none" \
+    "--body-max 2000000" "--https-port 70000"; do
+	"$drv" $a txt good.example >"$tmp/opt.out" 2>"$tmp/opt.err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ ! -s "$tmp/opt.out" ] &&
+	    grep -q '^fetch_drv: ' "$tmp/opt.err" &&
+	    ! grep -q 'Sanitizer\|runtime error' "$tmp/opt.err"; then
+		ok "fetcher_new refuses $a: $(head -n 1 "$tmp/opt.err")"
+	else
+		bad "fetcher_new refuses $a" "exit $rc: $(cat "$tmp/opt.out" "$tmp/opt.err")"
+	fi
+done
+
 echo "fetch: took $(( $(date +%s) - start )) s"
 echo "fetch: $passed passed, $failed failed"
 [ $failed -eq 0 ]
