@@ -51,6 +51,13 @@ enum fetch_kind {
 	FETCH_POLICY,		/* https://mta-sts.<domain>/.well-known/mta-sts.txt */
 };
 
+/*
+ * For the checklist's outcome codes (mta-sts-checklist.md 0.1): a TXT
+ * FETCH_NO_RECORD is NOPOLICY; FETCH_DNS_TEMPFAIL and FETCH_DNS_BOGUS are
+ * DNS_TEMPFAIL (keep the cache); for a policy, FETCH_WEBPKI is
+ * WEBPKI_INVALID (RFC 8460 sts-webpki-invalid) and every other failure
+ * is FETCH_ERROR (sts-policy-fetch-error).
+ */
 enum fetch_status {
 	FETCH_OK,
 	/* TXT: NXDOMAIN or no TXT data (policy: host does not resolve) */

@@ -393,11 +393,31 @@ expect "STS-44 65536 bytes accepted" policy.out max.example policy FETCH_OK \
 expect "STS-44 65537 bytes refused" policy.out over.example policy \
     FETCH_TOO_BIG
 expect "STS-44 70 KiB refused" policy.out big.example policy FETCH_TOO_BIG
-if [ -z "${nochunk:-}" ]; then
-	if grep -q 'chunked' "$tmp/nginx-access.log" 2>/dev/null || true; then
-		expect "STS-44 70 KiB chunked, no Content-Length, refused" \
-		    policy.out chunked.example policy FETCH_TOO_BIG
-	fi
+# That one must really come chunked, without Content-Length.
+te=$("$py" - "$hport" <<'EOF'
+import socket, ssl, sys
+ctx = ssl.create_default_context(); ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname="mta-sts.chunked.example")
+s.sendall(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\n"
+          b"Host: mta-sts.chunked.example\r\nConnection: close\r\n\r\n")
+head = b""
+while b"\r\n\r\n" not in head:
+    d = s.recv(4096)
+    if not d:
+        break
+    head += d
+h = head.split(b"\r\n\r\n")[0].lower()
+print("chunked" if b"transfer-encoding: chunked" in h and
+      b"content-length" not in h else "not chunked")
+EOF
+)
+if [ -z "${nochunk:-}" ] && [ "$te" = chunked ]; then
+	expect "STS-44 70 KiB chunked, no Content-Length, refused" \
+	    policy.out chunked.example policy FETCH_TOO_BIG
+else
+	echo "NOTE fetch: nginx did not chunk the body (${te:-no answer}); chunked case skipped"
 fi
 expect "STS-47 unknown root refused" policy.out untrusted.example policy \
     FETCH_WEBPKI "unable to get local issuer"
@@ -520,6 +540,7 @@ done
 n_ok=$(grep -c '^good\.example txt FETCH_OK' "$tmp/many.out")
 n_ref=$(grep -c 'refused (queue full)' "$tmp/many.err")
 [ "$n_ok" = 64 ] && [ "$n_ref" = 6 ] &&
+    ! grep -q 'Sanitizer\|runtime error' "$tmp/many.err" &&
     ok "bounded: 64 pending at most, the rest refused" ||
     bad "bounded: 64 pending at most" "$n_ok answered, $n_ref refused: $(grep -v 'queue full' "$tmp/many.err" | head -c 500)"
 
