@@ -36,7 +36,7 @@
 #define EXT_SUPPORTED_VERSIONS	43
 
 #define SESSION_ID_MAX		32	/* bytes, RFC 5246 7.4.1.2 */
-#define SNI_OUT_MAX	(TLS_SNI_MAX * 4 + 4)	/* all \xNN, "...", NUL */
+#define SNI_OUT_MAX	(TLS_SNI_MAX * 4 + 5)	/* all \xNN, then \..., NUL */
 
 enum dstate {
 	D_CLEAR,	/* records parsed */
@@ -353,8 +353,9 @@ parse_sni(struct cur d, const uint8_t **name, size_t *nlen)
 
 /*
  * Formats a host name for reporting: lower case; a byte outside
- * [a-z0-9.-_*] as \xNN; past TLS_SNI_MAX bytes, "...".  Returns true
- * when anything was escaped or cut.
+ * [a-z0-9.-_*] as \xNN; past TLS_SNI_MAX bytes, cut and "\..." put
+ * after (a backslash starts nothing else but \xNN, so no name can look
+ * cut).  Returns true when anything was escaped or cut.
  */
 static bool
 sni_format(char out[SNI_OUT_MAX], const uint8_t *in, size_t len)
@@ -380,8 +381,8 @@ sni_format(char out[SNI_OUT_MAX], const uint8_t *in, size_t len)
 		out[o++] = hex[c & 15];
 	}
 	if (len > TLS_SNI_MAX) {
-		memcpy(out + o, "...", 3);
-		o += 3;
+		memcpy(out + o, "\\...", 4);
+		o += 4;
 	}
 	out[o] = '\0';
 	return bad;

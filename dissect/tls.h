@@ -66,7 +66,7 @@ struct tls_event {
 	/*
 	 * CLIENT_HELLO.  sni: lower case, "" if none; a byte outside
 	 * [a-z0-9.-_*] is shown as \xNN and sets sni_bad, as does a name
-	 * over TLS_SNI_MAX bytes (cut, "..." appended).  version: the
+	 * over TLS_SNI_MAX bytes (cut, "\..." appended).  version: the
 	 * highest of versions[] (supported_versions, GREASE removed, at
 	 * most TLS_VERSIONS_MAX), else legacy_version.  ticket: a
 	 * non-empty session_ticket or a pre_shared_key was offered.

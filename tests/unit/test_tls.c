@@ -6,7 +6,8 @@
  * gaps; and on a server's first flight captured from a real STARTTLS
  * session.  Every conversation is fed whole, byte by byte, cut at every
  * offset of each chunk and in random pieces, and must log the same
- * events each time.
+ * events each time.  TLS_SEED_DIR=dir writes each conversation there as
+ * a fuzz/fuzz_tls.c input: the seed corpus is made that way.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -465,12 +466,52 @@ run(const struct conv *v, enum cut how, size_t which, size_t at)
 	tls_free(s);
 }
 
+/*
+ * With TLS_SEED_DIR set, each conversation is also written there as a
+ * fuzz_tls input (the format is described in fuzz/fuzz_tls.c).
+ */
+static void
+write_seed(const struct conv *v)
+{
+	static unsigned seq;
+	const char *dir = getenv("TLS_SEED_DIR");
+	char path[512];
+	size_t i, off, n;
+	FILE *f;
+
+	if (dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/unit-%03u", dir, seq++);
+	if ((f = fopen(path, "wb")) == NULL)
+		return;
+	fputc(0x2a, f);		/* cfg: pieces of 1-64 bytes */
+	for (i = 0; i < v->n; i++) {
+		const struct chunk *c = &v->c[i];
+
+		off = 0;
+		do {		/* a record holds at most 65535 bytes */
+			n = c->gap || c->len - off < 65535 ? c->len - off :
+			    65535;
+			if (c->gap && n > 65535)
+				n = 65535;
+			fputc(c->dir | (c->gap ? 2 : 0), f);
+			fputc((int)(n >> 8), f);
+			fputc((int)(n & 0xff), f);
+			if (!c->gap)
+				fwrite(c->b + off, 1, n, f);
+			off += n;
+		} while (!c->gap && off < c->len);
+	}
+	fclose(f);
+}
+
 /* Every way of cutting must log `want`. */
 static int
 same_everywhere(const struct conv *v, const char *want)
 {
 	size_t i, at, k;
 
+	write_seed(v);
 	run(v, CUT_NONE, 0, 0);
 	if (strcmp(logbuf, want) != 0) {
 		fprintf(stderr, "  got:  %s\n  want: %s\n", logbuf, want);
@@ -1041,9 +1082,14 @@ test_sni(void)
 	name[sizeof(name) - 1] = '\0';
 	ch.sni = name;
 	add_ch(&v, &ch, 0x0301);
-	snprintf(want, sizeof(want), "CH %.*s... BAD lv=0303 v=0303 [] "
+	snprintf(want, sizeof(want), "CH %.*s\\... BAD lv=0303 v=0303 [] "
 	    "sid=0 f1|", TLS_SNI_MAX, name);
 	CHECK(same_everywhere(&v, want));
+	conv_free(&v);
+	/* Dots are a name's own: only a trailing \... says cut. */
+	ch.sni = "mx.t...";
+	add_ch(&v, &ch, 0x0301);
+	CHECK(same_everywhere(&v, "CH mx.t... lv=0303 v=0303 [] sid=0 f1|"));
 	conv_free(&v);
 	/* A NUL inside the name cannot hide what follows it. */
 	ch.sni = "a\0b.test";
