@@ -46,7 +46,9 @@ LIBS	 = $(PKG_LIBS)
 
 LIB_SRCS = monitor.c capture/capture.c capture/decode.c \
 	   dissect/classify.c dissect/flow.c dissect/reasm.c dissect/smtp.c \
-	   detect/detect.c detect/expect.c store/store.c store/json.c
+	   dissect/tls.c detect/detect.c detect/expect.c detect/cert.c \
+	   detect/sts.c policy/sts.c policy/fetch.c policy/policy.c \
+	   store/store.c store/json.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 HDRS	 = config.h monitor.h $(wildcard */*.h)
 
@@ -59,10 +61,11 @@ $(FLAGS_STAMP):
 	@touch $@
 
 UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
-	     tests/unit/test_store tests/unit/test_smtp
+	     tests/unit/test_store tests/unit/test_smtp tests/unit/test_cert \
+	     tests/unit/test_policy
 
 .PHONY: all test unit cli regress alerts public-alerts live interop reseg \
-	run clean
+	fetch run clean
 
 all: stripwatch
 
@@ -103,8 +106,18 @@ interop: stripwatch
 reseg: stripwatch
 	@tests/reseg_test.sh
 
+# The fetch suite's driver always has ASan and UBSan: it compiles
+# policy/fetch.c itself, so the library's flags do not matter.
+tests/fetch_drv: tests/fetch_drv.c policy/fetch.c policy/fetch.h $(FLAGS_STAMP)
+	$(CC) $(CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    $(LDFLAGS) -o $@ tests/fetch_drv.c policy/fetch.c $(LIBS)
+
+fetch: tests/fetch_drv
+	@tests/fetch.sh
+
 # Every suite runs even when an earlier one fails; the summary says which.
-SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg
+SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg \
+	  fetch
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 
@@ -121,7 +134,8 @@ run: stripwatch
 	     ORDER BY id DESC LIMIT 10"
 
 clean: fuzz-clean
-	rm -f stripwatch *.o */*.o libstripwatch.a $(UNIT_TESTS) .flags-*
+	rm -f stripwatch *.o */*.o libstripwatch.a $(UNIT_TESTS) .flags-* \
+	    tests/fetch_drv
 
 # libFuzzer targets (make fuzz CC=clang) and their replayers (make test).
 include fuzz/fuzz.mk

@@ -4,6 +4,7 @@
  * every stage's header.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +17,32 @@
 #include "dissect/classify.h"
 #include "dissect/flow.h"
 #include "dissect/smtp.h"
+#include "dissect/tls.h"
+#include "detect/cert.h"
 #include "detect/detect.h"
 #include "detect/expect.h"
+#include "policy/policy.h"
 #include "store/json.h"
 #include "store/store.h"
 #include "monitor.h"
 
 #define MONITOR_FLUSH_US	1000000	/* live: commit at least this often */
+#define MONITOR_POLL_PKTS	256	/* policy answers looked for this often */
+#define MONITOR_STS_WAIT_MS	60000	/* at the end, policy answers awaited */
+#define MONITOR_PENDING_MAX	65536	/* sessions awaiting a policy; beyond,
+					   judged with what is known */
+
+/* A finished session waiting for its domains' MTA-STS answers. */
+struct pending {
+	struct pending	*next;
+	int64_t		 session_id;
+	char		 cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN];
+	uint16_t	 cport, sport;
+	uint64_t	 ts, frame;
+	uint32_t	 source;
+	bool		 via_rcpt;	/* domains from RCPT TO, else the MX name */
+	struct detect_summary sum;
+};
 
 struct run {
 	const struct monitor_opts *o;
@@ -35,11 +55,17 @@ struct run {
 	uint64_t	 tcp, malformed, fragments, bad_cksum;
 	uint64_t	 first_ts, last_ts;
 	uint64_t	 sessions, alerts;
+	struct cert_store *certs;
+	struct policy	*policy;	/* NULL: no MTA-STS judgement */
+	struct pending	*pending, **pending_tail;
+	uint64_t	 npending, sts_unjudged;
 };
 
 /* What the SMTP stages hang on a flow. */
 struct app {
 	struct smtp_session	*smtp;		/* NULL once done */
+	struct tls_session	*tls;		/* NULL until TLS began, and once done */
+	bool			 tls_dir[2];	/* the direction's bytes are TLS */
 	struct detect_session	*det;		/* NULL until an SMTP event */
 	int64_t			 session_id;	/* 0 until recognised */
 };
@@ -69,7 +95,7 @@ monitor_opts_default(struct monitor_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->db = "stripwatch.db";
-	o->verify = o->classify = true;
+	o->verify = o->classify = o->fetch = true;
 	flow_limits_default(&o->lim);
 }
 
@@ -191,12 +217,26 @@ hook_offered(void *ctx, const char *host, bool offered)
 		store_failed(j->run);
 }
 
+/* Stores an alert and queues it for the feed, which sees it after commit. */
+static void
+emit_alert(struct run *run, const struct store_alert *sa)
+{
+	int64_t id;
+
+	run->alerts++;
+	if ((id = store_alert(run->store, run->run_id, sa)) < 0) {
+		store_failed(run);
+		return;
+	}
+	if (run->json != NULL && !json_queue(run->json, id, sa))
+		fprintf(stderr, "stripwatch: JSON feed: out of memory\n");
+}
+
 static void
 hook_alert(void *ctx, const struct alert *a)
 {
 	struct judge *j = ctx;
 	struct store_alert sa;
-	int64_t id;
 
 	judge_addrs(j);
 	memset(&sa, 0, sizeof(sa));
@@ -211,17 +251,68 @@ hook_alert(void *ctx, const struct alert *a)
 	sa.source = source_name(j->run, j->rec->first_source);
 	sa.frame = a->frame;
 	sa.evidence = a->evidence;
-	j->run->alerts++;
-	if ((id = store_alert(j->run->store, j->run->run_id, &sa)) < 0) {
+	emit_alert(j->run, &sa);
+}
+
+static int64_t
+hook_cert_seen(void *ctx, const struct cert_info *ci)
+{
+	struct judge *j = ctx;
+	struct store_cert sc;
+	int64_t id;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.sha256 = ci->sha256;
+	sc.spki_sha256 = ci->spki_sha256;
+	sc.subject = ci->subject;
+	sc.issuer = ci->issuer;
+	sc.sans = ci->sans;
+	sc.not_before = ci->not_before;
+	sc.not_after = ci->not_after;
+	sc.key_type = ci->key_type;
+	sc.key_bits = ci->key_bits;
+	sc.der = ci->der;
+	sc.der_len = ci->der_len;
+	if ((id = store_cert(j->run->store, &sc, j->ts)) < 0) {
 		store_failed(j->run);
-		return;
+		return 0;
 	}
-	if (j->run->json != NULL && !json_queue(j->run->json, id, &sa))
-		fprintf(stderr, "stripwatch: JSON feed: out of memory\n");
+	return id;
+}
+
+static int
+hook_pin(void *ctx, const char *server, const char *spki, const char *issuer,
+    int64_t cert_id, char *prev, size_t prevlen)
+{
+	struct judge *j = ctx;
+	int r;
+
+	if ((r = store_pin(j->run->store, server, spki, issuer, cert_id, j->ts,
+	    prev, prevlen)) < 0) {
+		store_failed(j->run);
+		return 0;
+	}
+	return r;
+}
+
+static void
+hook_server_id(void *ctx, char *out, size_t outlen)
+{
+	struct judge *j = ctx;
+
+	judge_addrs(j);
+	snprintf(out, outlen, j->rec->family == 6 ? "[%s]:%u" : "%s:%u",
+	    j->sip, j->rec->port[1]);
 }
 
 static const struct detect_hooks detect_hooks_proto = {
-	hook_offered_before, hook_expected, hook_offered, hook_alert, NULL
+	.offered_before = hook_offered_before,
+	.expected = hook_expected,
+	.offered = hook_offered,
+	.alert = hook_alert,
+	.cert_seen = hook_cert_seen,
+	.pin = hook_pin,
+	.server_id = hook_server_id,
 };
 
 /* A recognised SMTP session gets its row before its first alert. */
@@ -248,6 +339,35 @@ session_begin(struct judge *j)
 }
 
 static void
+on_tls_event(void *ctx, const struct tls_event *ev)
+{
+	struct judge *j = ctx;
+	struct detect_hooks h = detect_hooks_proto;
+
+	if (j->app->det == NULL)
+		return;
+	h.ctx = j;
+	h.certs = j->run->certs;
+	detect_tls_event(j->app->det, ev, j->ts, &h);
+}
+
+/* TLS bytes of dir to the TLS dissector, which is freed once done. */
+static void
+tls_bytes(struct judge *j, int dir, const uint8_t *buf, size_t len,
+    uint64_t frame)
+{
+	struct tls_sink sink = { on_tls_event, j };
+	struct app *a = j->app;
+
+	if (a->tls == NULL)
+		return;
+	if (tls_feed(a->tls, dir, buf, len, frame, &sink) == TLS_DONE) {
+		tls_free(a->tls);
+		a->tls = NULL;
+	}
+}
+
+static void
 on_smtp_event(void *ctx, const struct smtp_event *ev)
 {
 	struct judge *j = ctx;
@@ -259,7 +379,18 @@ on_smtp_event(void *ctx, const struct smtp_event *ev)
 		return;
 	if (j->app->session_id == 0)
 		session_begin(j);
+	if (ev->type == SMTP_EV_TLS_DATA) {
+		tls_bytes(j, ev->dir, ev->text, ev->text_len, ev->frame);
+		return;
+	}
+	if (ev->type == SMTP_EV_TLS) {
+		if (j->app->tls == NULL && !j->app->tls_dir[0] &&
+		    !j->app->tls_dir[1])
+			j->app->tls = tls_new();
+		j->app->tls_dir[ev->dir] = true;
+	}
 	h.ctx = j;
+	h.certs = j->run->certs;
 	detect_event(j->app->det, ev, &h);
 }
 
@@ -290,9 +421,14 @@ on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
 	struct smtp_sink sink;
 	struct judge j;
 
-	if (a == NULL || a->smtp == NULL)
+	if (a == NULL)
 		return;
 	judge_init(&j, &sink, run, f, run->now_ts);
+	if (a->smtp == NULL) {	/* past the hand-over: TLS only */
+		if (a->tls != NULL && a->tls_dir[dir])
+			tls_bytes(&j, dir, buf, len, frame);
+		return;
+	}
 	if (smtp_feed(a->smtp, dir, buf, len, frame, &sink) == SMTP_DONE) {
 		smtp_free(a->smtp);	/* TLS both ways, or not SMTP */
 		a->smtp = NULL;
@@ -307,10 +443,203 @@ on_flow_gap(void *ctx, struct flow *f, int dir, uint64_t len)
 	struct smtp_sink sink;
 	struct judge j;
 
-	if (a == NULL || a->smtp == NULL)
+	if (a == NULL)
 		return;
 	judge_init(&j, &sink, run, f, run->now_ts);
-	smtp_gap(a->smtp, dir, len, &sink);
+	if (a->smtp != NULL)
+		smtp_gap(a->smtp, dir, len, &sink);
+	if (a->tls != NULL && a->tls_dir[dir]) {
+		struct tls_sink ts = { on_tls_event, &j };
+
+		tls_gap(a->tls, dir, len, &ts);
+	}
+}
+
+/* One alert of a session judged after its end. */
+static void
+pending_alert(struct run *run, const struct pending *p, enum alert_kind k,
+    enum alert_severity sev, const char *evidence)
+{
+	struct store_alert sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.kind = alert_kind_name(k);
+	sa.severity = alert_severity_name(sev);
+	sa.ts = p->ts;
+	sa.client_ip = p->cip;
+	sa.client_port = p->cport;
+	sa.server_ip = p->sip;
+	sa.server_port = p->sport;
+	sa.session_id = p->session_id;
+	sa.source = source_name(run, p->source);
+	sa.frame = p->frame;
+	sa.evidence = evidence;
+	emit_alert(run, &sa);
+}
+
+/* The policy of domain, or NULL when it is still being looked up. */
+static struct policy_answer *
+answer(struct run *run, const char *domain)
+{
+	struct policy_answer *ans;
+
+	return policy_want(run->policy, domain, &ans) == POLICY_READY ? ans :
+	    NULL;
+}
+
+/*
+ * The domains a session's policy question is about: the recipients when
+ * they were seen (mail in clear), else the domains whose policy lists the
+ * MX name the client asked for (SNI).  Returns the count.
+ */
+static size_t
+session_domains(struct run *run, const struct pending *p, char *buf,
+    size_t buflen, const char **out, size_t max)
+{
+	size_t n = 0;
+	char *d, *save;
+
+	if (!p->via_rcpt)
+		return p->sum.sni[0] != '\0' ? policy_domains_for_mx(
+		    run->policy, p->sum.sni, out, max) : 0;
+	snprintf(buf, buflen, "%s", p->sum.rcpt_domains);
+	for (d = strtok_r(buf, ",", &save); d != NULL && n < max;
+	    d = strtok_r(NULL, ",", &save))
+		out[n++] = d;
+	return n;
+}
+
+/* True once every domain of p has its answer. */
+static bool
+pending_ready(struct run *run, const struct pending *p)
+{
+	char buf[sizeof(p->sum.rcpt_domains)];
+	const char *doms[SMTP_RCPT_DOMAINS_MAX];
+	size_t i, n;
+
+	if (!p->via_rcpt)
+		return true;	/* mapped through policies already held */
+	n = session_domains(run, p, buf, sizeof(buf), doms,
+	    SMTP_RCPT_DOMAINS_MAX);
+	for (i = 0; i < n; i++)
+		if (answer(run, doms[i]) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * Judges a finished session against each domain's policy (STS-144: one
+ * verdict per domain) and records the verdicts on the session row.
+ */
+static void
+pending_judge(struct run *run, struct pending *p)
+{
+	char buf[sizeof(p->sum.rcpt_domains)], ev[ALERT_EVIDENCE_MAX];
+	char detail[200], verdicts[512];
+	const char *doms[SMTP_RCPT_DOMAINS_MAX], *res, *via;
+	struct policy_answer *ans;
+	size_t i, n;
+
+	via = p->via_rcpt ? "recipient" : "MX name in SNI";
+	verdicts[0] = '\0';
+	n = session_domains(run, p, buf, sizeof(buf), doms,
+	    SMTP_RCPT_DOMAINS_MAX);
+	for (i = 0; i < n; i++) {
+		if ((ans = answer(run, doms[i])) == NULL) {
+			run->sts_unjudged++;
+			continue;
+		}
+		if (ans->error_type != NULL && !ans->error_reported) {
+			ans->error_reported = true;
+			detect_textf(ev, sizeof(ev), "%s: %s (%s)", ans->domain,
+			    ans->error, ans->error_type);
+			pending_alert(run, p, ALERT_STS_POLICY_ERROR, SEV_MEDIUM,
+			    ev);
+		}
+		if (!ans->have)
+			continue;
+		/* A cached policy holds until max_age past its fetch (STS-97). */
+		if (ans->fetched != 0 && p->ts > ans->fetched +
+		    (uint64_t)ans->pol.max_age * 1000000)
+			continue;
+		res = detect_sts(&p->sum, &ans->pol, p->via_rcpt, detail,
+		    sizeof(detail));
+		detect_textf(verdicts + strlen(verdicts), sizeof(verdicts) -
+		    strlen(verdicts), "%s%s:%s:%s", verdicts[0] ? "," : "",
+		    ans->domain, sts_mode_name(ans->pol.mode),
+		    res != NULL ? res : "pass");
+		if (res == NULL)
+			continue;
+		detect_textf(ev, sizeof(ev), "domain %s (from the %s), mode %s, "
+		    "result %s: %s; policy %s%s%s", ans->domain, via,
+		    sts_mode_name(ans->pol.mode), res, detail, ans->source,
+		    ans->id[0] ? " id " : "", ans->id);
+		pending_alert(run, p, ALERT_STS_VIOLATION,
+		    ans->pol.mode == STS_MODE_ENFORCE ? SEV_HIGH : SEV_MEDIUM,
+		    ev);
+	}
+	if (verdicts[0] != '\0' &&
+	    !store_session_sts(run->store, p->session_id, verdicts))
+		store_failed(run);
+}
+
+/* Judges the waiting sessions whose answers are in; all of them if force. */
+static void
+pending_run(struct run *run, bool force)
+{
+	struct pending **pp = &run->pending, *p;
+
+	while ((p = *pp) != NULL) {
+		if (!force && !pending_ready(run, p)) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		if (run->pending_tail == &p->next)
+			run->pending_tail = pp;
+		run->npending--;
+		pending_judge(run, p);
+		free(p);
+	}
+}
+
+/*
+ * Hands a finished session to MTA-STS judgement: at once when its
+ * policies are known, else when their lookups end.  Submission ports
+ * are outside MTA-STS (MON-9).
+ */
+static void
+sts_submit(struct run *run, struct judge *j, const struct flow_record *r,
+    const struct detect_summary *sum)
+{
+	struct pending *p;
+
+	if (run->policy == NULL || r->port[1] == 465 || r->port[1] == 587 ||
+	    (!sum->mail_in_clear && !sum->tls))
+		return;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return;
+	judge_addrs(j);
+	p->session_id = j->app->session_id;
+	memcpy(p->cip, j->cip, sizeof(p->cip));
+	memcpy(p->sip, j->sip, sizeof(p->sip));
+	p->cport = r->port[0];
+	p->sport = r->port[1];
+	p->ts = r->last_ts;
+	/* The frame that shows it: the mail in clear, or the chain. */
+	p->frame = sum->mail_in_clear && sum->mail_frame != 0 ?
+	    sum->mail_frame : sum->cert_seen ? sum->cert_frame : r->last_frame;
+	p->source = r->first_source;
+	p->via_rcpt = sum->rcpt_domains[0] != '\0';
+	p->sum = *sum;
+	if (pending_ready(run, p) || run->npending >= MONITOR_PENDING_MAX) {
+		pending_judge(run, p);
+		free(p);
+		return;
+	}
+	*run->pending_tail = p;
+	run->pending_tail = &p->next;
+	run->npending++;
 }
 
 /* Ends the SMTP session of a closing flow: last alerts, the session row. */
@@ -349,9 +678,16 @@ app_close(struct run *run, struct flow *f, const struct flow_record *r)
 		ss.tls = sum.tls;
 		ss.mail_in_clear = sum.mail_in_clear;
 		ss.complete = !incomplete;
+		ss.sni = sum.sni[0] != '\0' ? sum.sni : NULL;
+		ss.tls_version = sum.tls_version;
+		ss.cipher = sum.cipher;
+		ss.cert_id = sum.cert_id;
+		ss.cert_status = sum.cert_status;
 		if (!store_session_end(run->store, a->session_id, &ss))
 			store_failed(run);
+		sts_submit(run, &j, r, &sum);
 	}
+	tls_free(a->tls);
 	smtp_free(a->smtp);
 	detect_session_free(a->det);
 	free(a);
@@ -396,6 +732,109 @@ on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 	sf.syn_seen = r->syn_seen;
 	if (!store_flow(run->store, run->run_id, &sf))
 		store_failed(run);
+}
+
+static bool
+policy_load(void *ctx, const char *domain, struct policy_cache_row *row)
+{
+	static struct store_policy_row r;	/* 64 KB: not on the stack */
+	struct run *run = ctx;
+
+	if (!store_policy_get(run->store, domain, &r) || !r.found)
+		return false;
+	memset(row, 0, sizeof(*row));
+	detect_textf(row->id, sizeof(row->id), "%s", r.policy_id);
+	row->body = r.body;
+	row->body_len = r.body_len;
+	row->fetched = r.fetched;
+	return true;
+}
+
+static void
+policy_save(void *ctx, const char *domain, const struct policy_cache_row *row,
+    const struct sts_policy *pol)
+{
+	struct run *run = ctx;
+	struct store_policy sp;
+	char mx[1024];
+	size_t i;
+
+	mx[0] = '\0';
+	for (i = 0; i < pol->nmx; i++)
+		snprintf(mx + strlen(mx), sizeof(mx) - strlen(mx), "%s%s",
+		    i > 0 ? " " : "", pol->mx[i]);
+	memset(&sp, 0, sizeof(sp));
+	sp.domain = domain;
+	sp.policy_id = row->id;
+	sp.mode = sts_mode_name(pol->mode);
+	sp.max_age = pol->max_age;
+	sp.mx = mx;
+	sp.body = row->body;
+	sp.body_len = row->body_len;
+	sp.source = "fetch";
+	sp.fetched = row->fetched;
+	if (!store_policy_put(run->store, &sp))
+		store_failed(run);
+}
+
+/*
+ * Starts MTA-STS: the policy cache and fetcher, and the protected domains
+ * of --domains, whose policies are asked for at once.
+ */
+static bool
+sts_start(struct run *run, const struct monitor_opts *o, char *err,
+    size_t errlen)
+{
+	struct policy_hooks h = { policy_load, policy_save, run };
+	struct policy_answer *ans;
+	struct policy_opts po;
+	char line[512];
+	FILE *fp;
+	size_t n;
+
+	memset(&po, 0, sizeof(po));
+	po.fetch = o->fetch;
+	po.dir = o->policy_dir;
+	po.fo.dns_server = o->dns_server;
+	po.fo.ca_file = o->sts_ca_file;
+	po.fo.https_port = o->https_port;
+	po.fo.timeout_ms = o->fetch_timeout_ms;
+	if ((run->policy = policy_new(&po, &h, err, errlen)) == NULL)
+		return false;
+	if (o->domains_file == NULL)
+		return true;
+	if ((fp = fopen(o->domains_file, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", o->domains_file,
+		    strerror(errno));
+		return false;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		n = strcspn(line, " \t\r\n#");
+		line[n] = '\0';
+		if (n > 0)
+			(void)policy_want(run->policy, line, &ans);
+	}
+	fclose(fp);
+	return true;
+}
+
+/*
+ * At the end of the input: the lookups still running get their time,
+ * then every waiting session is judged with what is known.
+ */
+static void
+sts_finish(struct run *run)
+{
+	uint64_t deadline = wall_us() + MONITOR_STS_WAIT_MS * 1000ULL;
+
+	while (run->pending != NULL && wall_us() < deadline) {
+		pending_run(run, false);
+		if (run->pending == NULL ||
+		    policy_poll(run->policy, 100) == 0)
+			break;
+	}
+	pending_run(run, false);
+	pending_run(run, true);
 }
 
 static void
@@ -464,7 +903,7 @@ monitor_run(const struct monitor_opts *mo)
 	struct sigaction sa, old_int, old_term;
 	char err[512];
 	enum capture_result cr;
-	uint64_t flushed = 0, polls = 0;
+	uint64_t flushed = 0, polls = 0, npkts = 0;
 	bool failed = false;
 
 	memset(&co, 0, sizeof(co));
@@ -500,6 +939,17 @@ monitor_run(const struct monitor_opts *mo)
 		fprintf(stderr, "stripwatch: %s: %s\n", o.db,
 		    store_error(run.store));
 		store_close(run.store);
+		capture_close(cap);
+		return MONITOR_EXIT_ERROR;
+	}
+	run.pending_tail = &run.pending;
+	if ((run.certs = cert_store_new(o.ca_file, o.ca_path, err,
+	    sizeof(err))) == NULL || !sts_start(&run, &o, err, sizeof(err))) {
+		fprintf(stderr, "stripwatch: %s\n", err);
+		cert_store_free(run.certs);
+		store_close(run.store);
+		json_close(run.json);
+		expect_free(run.expect);
 		capture_close(cap);
 		return MONITOR_EXIT_ERROR;
 	}
@@ -542,6 +992,13 @@ monitor_run(const struct monitor_opts *mo)
 			flushed = wall_us();
 			if (!commit(&run))
 				break;
+		}
+		/* Policy answers are taken in as they come, never waited for. */
+		if ((cr == CAPTURE_AGAIN || ++npkts % MONITOR_POLL_PKTS == 0) &&
+		    run.policy != NULL) {
+			policy_poll(run.policy, 0);
+			if (run.pending != NULL)
+				pending_run(&run, false);
 		}
 		if (cr == CAPTURE_AGAIN)
 			continue;
@@ -588,6 +1045,9 @@ monitor_run(const struct monitor_opts *mo)
 	flow_table_free(ft);
 	fs.active = 0;
 	classify_free(cls);
+	sts_finish(&run);
+	policy_free(run.policy);
+	cert_store_free(run.certs);
 
 	fill_run(&sr, &run, cap, &fs);
 	if (run.store_failed || failed)
@@ -608,6 +1068,10 @@ monitor_run(const struct monitor_opts *mo)
 		fprintf(stderr, "stripwatch: %llu SMTP sessions, %llu alerts\n",
 		    (unsigned long long)run.sessions,
 		    (unsigned long long)run.alerts);
+		if (run.sts_unjudged > 0)
+			fprintf(stderr, "stripwatch: %llu MTA-STS verdicts "
+			    "left open: policy lookups unanswered\n",
+			    (unsigned long long)run.sts_unjudged);
 	}
 	capture_close(cap);
 	if (failed || run.store_failed)

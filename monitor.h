@@ -30,6 +30,16 @@ struct monitor_opts {
 	bool		 classify;	/* run nDPI */
 	bool		 quiet;		/* no summary on stderr */
 	struct flow_limits lim;
+	/* TLS certificates: trust anchors (both NULL: the system store). */
+	const char	*ca_file, *ca_path;
+	/* MTA-STS */
+	bool		 fetch;		/* look policies up (--no-fetch: off) */
+	const char	*policy_dir;	/* one policy body per domain file */
+	const char	*domains_file;	/* protected domains, one per line */
+	const char	*dns_server;	/* ADDR[@PORT]; NULL: the system's */
+	const char	*sts_ca_file;	/* trust for the policy fetch */
+	unsigned	 https_port;	/* tests: policy hosts on this port */
+	long		 fetch_timeout_ms;
 };
 
 /* Fills the defaults: ./stripwatch.db, checksums and nDPI on. */

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "monitor.h"
+#include "policy/fetch.h"
 
 #define SW_VERSION	"0.1.0"
 
@@ -36,12 +37,34 @@ usage(FILE *f)
 	    "stdout)\n"
 	    "      --expect-starttls FILE  servers (addresses, CIDRs) that "
 	    "must offer STARTTLS\n"
+	    "certificates:\n"
+	    "      --ca-file FILE   trust these CA certificates (PEM) instead "
+	    "of the system's\n"
+	    "      --ca-path DIR    trust a hashed CA directory instead of the "
+	    "system's\n"
+	    "MTA-STS (RFC 8461):\n"
+	    "      --no-fetch       never look policies up; use --policy-dir "
+	    "and the database\n"
+	    "      --policy-dir DIR one policy body per file, named after its "
+	    "domain\n"
+	    "      --domains FILE   protected domains, one per line: their "
+	    "policies are\n"
+	    "                       looked up at start and map MX names to "
+	    "domains\n"
+	    "      --dns-server ADDR[@PORT]  resolver for the TXT and policy "
+	    "host lookups\n"
+	    "                       (default: /etc/resolv.conf)\n"
+	    "      --sts-ca-file FILE  trust for the policy fetch (default: "
+	    "the system's)\n"
+	    "      --fetch-timeout MS  per DNS or HTTPS step (default %d)\n"
+	    "      --https-port N   fetch policies from this port (test set-ups "
+	    "only)\n"
 	    "  -q               no summary on stderr\n"
 	    "  -V, --version    print the version\n"
 	    "  -h, --help       this text\n"
 	    "exit status: 0 done, 1 error, 2 bad usage, 3 input damaged "
 	    "(what was readable was processed)\n",
-	    CAPTURE_SNAPLEN, CAPTURE_BUFFER_KB, FLOW_MAX);
+	    CAPTURE_SNAPLEN, CAPTURE_BUFFER_KB, FLOW_MAX, FETCH_TIMEOUT_MS);
 }
 
 /* Parses a decimal in [lo, hi]; exits with a message otherwise. */
@@ -89,7 +112,8 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
     char **filter)
 {
 	enum { O_IMMEDIATE = 256, O_NOCKSUM, O_NOCLASSIFY, O_FLOWSMAX, O_JSON,
-	    O_EXPECT };
+	    O_EXPECT, O_CAFILE, O_CAPATH, O_NOFETCH, O_POLICYDIR, O_DOMAINS,
+	    O_DNS, O_STSCA, O_FETCHTO, O_HTTPSPORT };
 	static const struct option lopts[] = {
 		{ "read",	 required_argument, NULL, 'r' },
 		{ "interface",	 required_argument, NULL, 'i' },
@@ -101,6 +125,15 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 		{ "flows-max",	 required_argument, NULL, O_FLOWSMAX },
 		{ "json",	 required_argument, NULL, O_JSON },
 		{ "expect-starttls", required_argument, NULL, O_EXPECT },
+		{ "ca-file",	 required_argument, NULL, O_CAFILE },
+		{ "ca-path",	 required_argument, NULL, O_CAPATH },
+		{ "no-fetch",	 no_argument,	    NULL, O_NOFETCH },
+		{ "policy-dir",	 required_argument, NULL, O_POLICYDIR },
+		{ "domains",	 required_argument, NULL, O_DOMAINS },
+		{ "dns-server",	 required_argument, NULL, O_DNS },
+		{ "sts-ca-file", required_argument, NULL, O_STSCA },
+		{ "fetch-timeout", required_argument, NULL, O_FETCHTO },
+		{ "https-port",	 required_argument, NULL, O_HTTPSPORT },
 		{ "quiet",	 no_argument,	    NULL, 'q' },
 		{ "version",	 no_argument,	    NULL, 'V' },
 		{ "help",	 no_argument,	    NULL, 'h' },
@@ -151,6 +184,35 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 			break;
 		case O_EXPECT:
 			o->expect_file = optarg;
+			break;
+		case O_CAFILE:
+			o->ca_file = optarg;
+			break;
+		case O_CAPATH:
+			o->ca_path = optarg;
+			break;
+		case O_NOFETCH:
+			o->fetch = false;
+			break;
+		case O_POLICYDIR:
+			o->policy_dir = optarg;
+			break;
+		case O_DOMAINS:
+			o->domains_file = optarg;
+			break;
+		case O_DNS:
+			o->dns_server = optarg;
+			break;
+		case O_STSCA:
+			o->sts_ca_file = optarg;
+			break;
+		case O_FETCHTO:
+			o->fetch_timeout_ms = (long)number("--fetch-timeout",
+			    optarg, 100, 600000);
+			break;
+		case O_HTTPSPORT:
+			o->https_port = (unsigned)number("--https-port", optarg,
+			    1, 65535);
 			break;
 		case 'q':
 			o->quiet = true;

@@ -8,6 +8,7 @@
  * STARTTLS, is that filler.  Masked keywords of other lengths (XXXA,
  * XXXXXXXB) say that a rewriting box sits on the path.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,14 @@ struct detect_session {
 	char		auth[32];
 	char		mangle[32];	/* an unknown 8-byte command, escaped */
 	uint64_t	mangle_frame;
+	/* TLS */
+	char		sni[TLS_SNI_MAX * 4 + 1];
+	uint16_t	version;	/* negotiated, 0 until a ServerHello */
+	int		cipher;
+	bool		resumed, server_dark, cert_seen, client_refused;
+	uint64_t	cert_frame;
+	unsigned	cert_problems;
+	int64_t		cert_id;
 };
 
 static const char *const kind_names[ALERT_KIND_COUNT] = {
@@ -40,7 +49,19 @@ static const char *const kind_names[ALERT_KIND_COUNT] = {
 	"starttls_rejected", "starttls_mangled", "starttls_no_tls",
 	"starttls_command_injection", "starttls_response_injection",
 	"plaintext_mail", "cleartext_auth", "stream_conflict",
+	"cert_name_mismatch", "cert_untrusted", "cert_expired",
+	"cert_changed", "sts_violation", "sts_policy_error",
 };
+
+void
+detect_textf(char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, outlen, fmt, ap);
+	va_end(ap);
+}
 
 const char *
 alert_kind_name(enum alert_kind k)
@@ -204,7 +225,11 @@ raise_alert(struct detect_session *s, const struct detect_hooks *h,
 struct detect_session *
 detect_session_new(void)
 {
-	return calloc(1, sizeof(struct detect_session));
+	struct detect_session *s = calloc(1, sizeof(*s));
+
+	if (s != NULL)
+		s->cipher = -1;
+	return s;
 }
 
 void
@@ -474,6 +499,146 @@ detect_event(struct detect_session *s, const struct smtp_event *ev,
 	}
 }
 
+/* "untrusted,expired" for the problems in p. */
+static void
+problem_text(char *out, size_t outlen, unsigned p)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} names[] = {
+		{ CERT_UNDECODABLE, "undecodable" },
+		{ CERT_UNTRUSTED, "untrusted" },
+		{ CERT_EXPIRED, "expired" },
+		{ CERT_NOT_YET_VALID, "not_yet_valid" },
+		{ CERT_NAME_MISMATCH, "name_mismatch" },
+	};
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (p & names[i].bit)
+			snprintf(out + strlen(out), outlen - strlen(out), "%s%s",
+			    out[0] != '\0' ? "," : "", names[i].name);
+}
+
+/*
+ * The server's chain: one row per certificate, the verdict, the pin.  A
+ * chain from the client (mutual TLS) is not the server's identity and is
+ * left alone (MON-13).
+ */
+static void
+on_certificate(struct detect_session *s, const struct tls_event *ev,
+    uint64_t ts, const struct detect_hooks *h)
+{
+	const struct cert_info *leaf;
+	struct cert_verdict *v;
+	char buf[ALERT_EVIDENCE_MAX], prev[320], server[300];
+	const char *name = s->sni[0] != '\0' ? s->sni : NULL;
+	size_t i;
+
+	if (ev->dir != 1 || s->cert_seen || h->certs == NULL ||
+	    ev->ncerts == 0)
+		return;
+	if ((v = malloc(sizeof(*v))) == NULL)
+		return;
+	s->cert_seen = true;
+	s->cert_frame = ev->frame;
+	cert_judge(h->certs, ev->certs, ev->cert_lens, ev->ncerts, name, ts, v);
+	s->cert_problems = v->problems;
+	if (v->problems & CERT_UNDECODABLE) {
+		detect_textf(buf, sizeof(buf), "%s", v->reason);
+		raise_alert(s, h, ALERT_CERT_UNTRUSTED, SEV_MEDIUM, ev->frame,
+		    buf);
+		free(v);
+		return;
+	}
+	for (i = v->ncerts; i-- > 0; ) {	/* the leaf's id last */
+		int64_t id = h->cert_seen != NULL ?
+		    h->cert_seen(h->ctx, &v->info[i]) : 0;
+
+		if (i == 0)
+			s->cert_id = id;
+	}
+	leaf = &v->info[0];
+	if (v->problems & CERT_UNTRUSTED) {
+		detect_textf(buf, sizeof(buf), "%s; subject %s, issuer %s, "
+		    "sha256 %s", v->reason, leaf->subject, leaf->issuer,
+		    leaf->sha256);
+		raise_alert(s, h, ALERT_CERT_UNTRUSTED, SEV_MEDIUM, ev->frame,
+		    buf);
+	}
+	if (v->problems & (CERT_EXPIRED | CERT_NOT_YET_VALID)) {
+		detect_textf(buf, sizeof(buf), "%s at packet time; leaf valid "
+		    "%lld..%lld (seconds), subject %s, sha256 %s",
+		    (v->problems & CERT_EXPIRED) ? "a certificate of the chain "
+		    "expired" : "a certificate of the chain is not yet valid",
+		    (long long)leaf->not_before, (long long)leaf->not_after,
+		    leaf->subject, leaf->sha256);
+		raise_alert(s, h, ALERT_CERT_EXPIRED, SEV_MEDIUM, ev->frame,
+		    buf);
+	}
+	if (v->problems & CERT_NAME_MISMATCH) {
+		detect_textf(buf, sizeof(buf), "SNI %s not among the DNS names "
+		    "[%s]; subject %s, sha256 %s", s->sni, leaf->sans,
+		    leaf->subject, leaf->sha256);
+		raise_alert(s, h, ALERT_CERT_NAME_MISMATCH, SEV_MEDIUM,
+		    ev->frame, buf);
+	}
+	/*
+	 * Pins follow the name the client asked for: an interceptor answers
+	 * for the same name with another key, wherever it sits.
+	 */
+	if (name != NULL)
+		detect_textf(server, sizeof(server), "%s", name);
+	else if (h->server_id != NULL)
+		h->server_id(h->ctx, server, sizeof(server));
+	else
+		server[0] = '\0';
+	if (server[0] != '\0' && h->pin != NULL && h->pin(h->ctx, server,
+	    leaf->spki_sha256, leaf->issuer, s->cert_id, prev,
+	    sizeof(prev)) == 1) {
+		detect_textf(buf, sizeof(buf), "%s was %s; now key %.16s... "
+		    "issuer %s, subject %s", server, prev, leaf->spki_sha256,
+		    leaf->issuer, leaf->subject);
+		raise_alert(s, h, ALERT_CERT_CHANGED, SEV_HIGH, ev->frame, buf);
+	}
+	free(v);
+}
+
+void
+detect_tls_event(struct detect_session *s, const struct tls_event *ev,
+    uint64_t ts, const struct detect_hooks *h)
+{
+	switch (ev->type) {
+	case TLS_EV_CLIENT_HELLO:
+		if (s->sni[0] == '\0' && ev->sni != NULL)
+			snprintf(s->sni, sizeof(s->sni), "%s", ev->sni);
+		break;
+	case TLS_EV_SERVER_HELLO:
+		if (ev->hrr)
+			break;
+		s->version = ev->version;
+		s->cipher = ev->cipher;
+		s->resumed = ev->resumed;
+		break;
+	case TLS_EV_CERTIFICATE:
+		on_certificate(s, ev, ts, h);
+		break;
+	case TLS_EV_ALERT:
+		/* The client turned the server's chain down (STS-139). */
+		if (ev->dir == 0 && s->cert_seen && ev->level == 2)
+			s->client_refused = true;
+		break;
+	case TLS_EV_ENCRYPTED:
+		if (ev->dir == 1)
+			s->server_dark = true;
+		break;
+	default:
+		break;
+	}
+}
+
 void
 detect_session_end(struct detect_session *s, uint32_t conflicts,
     uint64_t frame, const struct detect_hooks *h, struct detect_summary *sum)
@@ -522,4 +687,31 @@ detect_session_end(struct detect_session *s, uint32_t conflicts,
 		sum->outcome = "plaintext";
 	else
 		sum->outcome = "no_mail";
+	memcpy(sum->sni, s->sni, sizeof(sum->sni));
+	sum->tls_version = s->version != 0 ? tls_version_name(s->version) :
+	    NULL;
+	sum->cipher = s->cipher;
+	sum->cert_id = s->cert_id;
+	sum->cert_seen = s->cert_seen;
+	sum->cert_problems = s->cert_problems;
+	sum->client_refused = s->client_refused;
+	sum->mail_frame = s->mail_frame;
+	sum->cert_frame = s->cert_frame;
+	problem_text(sum->cert_problem_text, sizeof(sum->cert_problem_text),
+	    s->cert_problems);
+	/*
+	 * TLS 1.3 and resumed sessions never show the chain: that is "not
+	 * observable", never "ok".
+	 */
+	if (!s->tls)
+		sum->cert_status = NULL;
+	else if (s->cert_seen)
+		sum->cert_status = s->cert_problems != 0 ?
+		    sum->cert_problem_text : "ok";
+	else if (s->version >= 0x0304 && s->version < 0x0400)
+		sum->cert_status = "not_observable_tls13";
+	else if (s->resumed)
+		sum->cert_status = "not_observable_resumed";
+	else
+		sum->cert_status = "not_observable";
 }

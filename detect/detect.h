@@ -14,6 +14,9 @@
 #include <stdint.h>
 
 #include "dissect/smtp.h"
+#include "dissect/tls.h"
+#include "detect/cert.h"
+#include "policy/sts.h"
 
 /* Stable names: the `kind` column, JSON, README.  Add, never rename. */
 enum alert_kind {
@@ -28,6 +31,12 @@ enum alert_kind {
 	ALERT_PLAINTEXT_MAIL,
 	ALERT_CLEARTEXT_AUTH,
 	ALERT_STREAM_CONFLICT,
+	ALERT_CERT_NAME_MISMATCH,
+	ALERT_CERT_UNTRUSTED,
+	ALERT_CERT_EXPIRED,
+	ALERT_CERT_CHANGED,
+	ALERT_STS_VIOLATION,
+	ALERT_STS_POLICY_ERROR,
 	ALERT_KIND_COUNT
 };
 
@@ -54,6 +63,18 @@ struct detect_hooks {
 	void	(*offered)(void *ctx, const char *banner_host, bool offered);
 	/* An alert for the session. */
 	void	(*alert)(void *ctx, const struct alert *);
+	/*
+	 * A certificate seen: store it once, return its id (0 if none).
+	 * Then pin the server's key and issuer; 1 when an earlier pin
+	 * differed (described in prev), else 0.
+	 */
+	int64_t	(*cert_seen)(void *ctx, const struct cert_info *);
+	int	(*pin)(void *ctx, const char *server, const char *spki,
+		    const char *issuer, int64_t cert_id, char *prev,
+		    size_t prevlen);
+	/* "address:port" of the server, for pins without an SNI. */
+	void	(*server_id)(void *ctx, char *out, size_t outlen);
+	struct cert_store *certs;	/* trust anchors; NULL: no checks */
 	void	*ctx;
 };
 
@@ -69,6 +90,19 @@ struct detect_summary {
 	bool		mail_in_clear;
 	const char	*outcome;	/* tls, plaintext, no_mail, tls_refused,
 					   not_tls, not_smtp */
+	/* TLS, when it began. */
+	char		sni[TLS_SNI_MAX * 4 + 1];	/* "" when none */
+	const char	*tls_version;	/* NULL until a ServerHello */
+	int		cipher;		/* -1 until a ServerHello */
+	int64_t		cert_id;	/* the leaf's row, 0 when none */
+	unsigned	cert_problems;	/* CERT_* of the server's chain */
+	bool		cert_seen;
+	bool		client_refused;
+	uint64_t	mail_frame;	/* first MAIL/RCPT/DATA in clear */
+	uint64_t	cert_frame;	/* the server's Certificate */	/* client alert after the certificate */
+	const char	*cert_status;	/* NULL (no TLS), ok, problems,
+					   not_observable_tls13, ... */
+	char		cert_problem_text[64];
 };
 
 struct detect_session;
@@ -80,6 +114,13 @@ void	detect_event(struct detect_session *, const struct smtp_event *,
 	    const struct detect_hooks *);
 
 /*
+ * Judges one TLS event of the session at ts (pcap time, µs): records what
+ * the hellos say, checks the server's chain and its pin.
+ */
+void	detect_tls_event(struct detect_session *, const struct tls_event *,
+	    uint64_t ts, const struct detect_hooks *);
+
+/*
  * Ends the session: raises what only the end can show (mail in clear
  * with its recipients, conflicting overlaps) and fills *sum.  frame is
  * the last frame of the flow.
@@ -89,6 +130,21 @@ void	detect_session_end(struct detect_session *, uint32_t conflicts,
 	    struct detect_summary *sum);
 
 void	detect_session_free(struct detect_session *);
+
+/*
+ * RFC 8461 5 / RFC 8460 4.3: what a session with summary sum means under
+ * policy pol (mode testing or enforce).  Returns the RFC 8460 result type
+ * of the failure, or NULL when the session passed or cannot be judged
+ * (detail then says which).  check_mx: the domain was known apart from
+ * the MX name (recipients), so the SNI must match the policy's mx list.
+ */
+const char *detect_sts(const struct detect_summary *sum,
+	    const struct sts_policy *pol, bool check_mx, char *detail,
+	    size_t detlen);
+
+/* snprintf for evidence texts, where a cut at outlen is intended. */
+void	detect_textf(char *out, size_t outlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 const char *alert_kind_name(enum alert_kind);
 const char *alert_severity_name(enum alert_severity);

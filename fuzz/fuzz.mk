@@ -34,11 +34,12 @@ FUZZ_SCRATCH	?= fuzz/scratch
 # What each target compiles and links beyond its own file.
 fuzz_srcs_decode	= capture/decode.c
 fuzz_srcs_reasm		= dissect/reasm.c
-fuzz_srcs_smtp		= dissect/smtp.c detect/detect.c
+fuzz_srcs_smtp		= dissect/smtp.c dissect/tls.c detect/detect.c \
+			  detect/cert.c
 fuzz_srcs_pipeline	= $(LIB_SRCS)
 fuzz_libs_decode	=
 fuzz_libs_reasm		=
-fuzz_libs_smtp		=
+fuzz_libs_smtp		= -lcrypto
 fuzz_libs_pipeline	= -Wl,--wrap=classify_new -Wl,--wrap=classify_free \
 			  $(LIBS)
 

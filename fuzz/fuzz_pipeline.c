@@ -128,6 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.quiet = true;
 	o.verify = true;
 	o.classify = true;
+	o.fetch = false;	/* no network: policies come from nowhere */
 	o.lim.flows_max = 64;
 	o.lim.idle_us = 60ULL * 1000000;
 	o.lim.closed_us = 5ULL * 1000000;

@@ -19,6 +19,8 @@ struct store {
 	sqlite3_stmt	*ins_run, *upd_run, *ins_flow;
 	sqlite3_stmt	*ins_sess, *upd_sess, *ins_alert;
 	sqlite3_stmt	*upsert_srv, *ask_srv;
+	sqlite3_stmt	*upsert_cert, *get_pin, *put_pin;
+	sqlite3_stmt	*ins_policy, *get_policy;
 	int		 pending;	/* rows in the open transaction */
 	bool		 in_tx;
 	char		 err[256];
@@ -89,6 +91,36 @@ static const char schema_v2[] =
 	" PRIMARY KEY (server_ip, server_port, banner_host));"
 	"CREATE INDEX servers_host ON servers(banner_host);";
 
+/* Added in version 3: TLS, certificates, pins and MTA-STS policies. */
+static const char schema_v3[] =
+	"ALTER TABLE sessions ADD COLUMN sni TEXT;"
+	"ALTER TABLE sessions ADD COLUMN tls_version TEXT;"
+	"ALTER TABLE sessions ADD COLUMN cipher INTEGER;"
+	"ALTER TABLE sessions ADD COLUMN cert_id INTEGER REFERENCES certs(id);"
+	"ALTER TABLE sessions ADD COLUMN cert_status TEXT;"
+	"ALTER TABLE sessions ADD COLUMN sts TEXT;"
+	"CREATE TABLE certs ("
+	" id INTEGER PRIMARY KEY,"
+	" sha256 TEXT NOT NULL UNIQUE,"
+	" subject TEXT, issuer TEXT, sans TEXT,"
+	" not_before INTEGER, not_after INTEGER,"	/* seconds */
+	" key_type TEXT, key_bits INTEGER, spki_sha256 TEXT,"
+	" der BLOB,"
+	" first_ts INTEGER, last_ts INTEGER);"		/* pcap time, µs */
+	"CREATE TABLE cert_pins ("
+	" server TEXT PRIMARY KEY,"	/* the SNI, or address:port */
+	" spki_sha256 TEXT NOT NULL, issuer TEXT NOT NULL,"
+	" cert_id INTEGER REFERENCES certs(id),"
+	" first_ts INTEGER, last_ts INTEGER);"
+	"CREATE TABLE policies ("
+	" id INTEGER PRIMARY KEY,"
+	" domain TEXT NOT NULL,"
+	" policy_id TEXT,"		/* the TXT record's id= */
+	" mode TEXT, max_age INTEGER, mx TEXT,"
+	" body BLOB, source TEXT,"	/* fetch, dir */
+	" fetched INTEGER);"		/* wall clock, µs */
+	"CREATE INDEX policies_domain ON policies(domain, fetched);";
+
 static bool
 fail(struct store *s, const char *what)
 {
@@ -141,7 +173,8 @@ schema_check(struct store *s)
 		    "PRAGMA user_version=%d;", STORE_APPLICATION_ID,
 		    STORE_SCHEMA_VERSION);
 		return exec(s, "BEGIN") && exec(s, schema) &&
-		    exec(s, schema_v2) && exec(s, sql) && exec(s, "COMMIT");
+		    exec(s, schema_v2) && exec(s, schema_v3) && exec(s, sql) &&
+		    exec(s, "COMMIT");
 	}
 	if (app != STORE_APPLICATION_ID) {
 		snprintf(s->err, sizeof(s->err),
@@ -154,11 +187,12 @@ schema_check(struct store *s)
 		    STORE_SCHEMA_VERSION);
 		return false;
 	}
-	if (ver == 1) {		/* flows only: add the SMTP tables */
+	if (ver < STORE_SCHEMA_VERSION) {	/* add what later versions know */
 		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;",
 		    STORE_SCHEMA_VERSION);
-		return exec(s, "BEGIN") && exec(s, schema_v2) &&
-		    exec(s, sql) && exec(s, "COMMIT");
+		return exec(s, "BEGIN") &&
+		    (ver >= 2 || exec(s, schema_v2)) &&
+		    exec(s, schema_v3) && exec(s, sql) && exec(s, "COMMIT");
 	}
 	return true;
 }
@@ -203,7 +237,8 @@ store_open(const char *path, char *err, size_t errlen)
 	    sqlite3_prepare_v2(s->db, "UPDATE sessions SET last_ts=?, "
 	    "banner_host=?, ehlo_name=?, capabilities=?, starttls_offered=?, "
 	    "starttls_sent=?, starttls_reply=?, tls=?, rcpt_domains=?, "
-	    "mail_in_clear=?, auth_mech=?, outcome=?, complete=? WHERE id=?",
+	    "mail_in_clear=?, auth_mech=?, outcome=?, complete=?, sni=?, "
+	    "tls_version=?, cipher=?, cert_id=?, cert_status=? WHERE id=?",
 	    -1, &s->upd_sess, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "INSERT INTO alerts (run_id, "
 	    "session_id, kind, severity, ts, client_ip, client_port, "
@@ -219,7 +254,27 @@ store_open(const char *path, char *err, size_t errlen)
 	    sqlite3_prepare_v2(s->db, "SELECT 1 FROM servers WHERE "
 	    "starttls_ts IS NOT NULL AND ((server_ip=?1 AND server_port=?2) "
 	    "OR (?3 != '' AND banner_host=?3)) LIMIT 1", -1, &s->ask_srv,
-	    NULL) != SQLITE_OK) {
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO certs (sha256, subject, "
+	    "issuer, sans, not_before, not_after, key_type, key_bits, "
+	    "spki_sha256, der, first_ts, last_ts) VALUES "
+	    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?11) ON CONFLICT(sha256) DO "
+	    "UPDATE SET first_ts=min(first_ts, ?11), last_ts=max(last_ts, ?11) "
+	    "RETURNING id", -1, &s->upsert_cert, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "SELECT spki_sha256, issuer FROM "
+	    "cert_pins WHERE server=?", -1, &s->get_pin, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO cert_pins (server, "
+	    "spki_sha256, issuer, cert_id, first_ts, last_ts) VALUES "
+	    "(?1,?2,?3,?4,?5,?5) ON CONFLICT(server) DO UPDATE SET "
+	    "spki_sha256=?2, issuer=?3, cert_id=?4, first_ts=CASE WHEN "
+	    "spki_sha256=?2 AND issuer=?3 THEN first_ts ELSE ?5 END, "
+	    "last_ts=?5", -1, &s->put_pin, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO policies (domain, "
+	    "policy_id, mode, max_age, mx, body, source, fetched) VALUES "
+	    "(?,?,?,?,?,?,?,?)", -1, &s->ins_policy, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "SELECT policy_id, body, source, "
+	    "fetched FROM policies WHERE domain=? ORDER BY fetched DESC, "
+	    "id DESC LIMIT 1", -1, &s->get_policy, NULL) != SQLITE_OK) {
 		fail(s, "prepare");
 		goto bad;
 	}
@@ -361,8 +416,163 @@ store_session_end(struct store *s, int64_t id, const struct store_session *x)
 	sqlite3_bind_text(st, i++, x->auth_mech, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, i++, x->outcome, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, i++, x->complete);
+	sqlite3_bind_text(st, i++, x->sni, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, x->tls_version, -1, SQLITE_STATIC);
+	if (x->cipher >= 0)
+		sqlite3_bind_int(st, i++, x->cipher);
+	else
+		sqlite3_bind_null(st, i++);
+	if (x->cert_id > 0)
+		sqlite3_bind_int64(st, i++, x->cert_id);
+	else
+		sqlite3_bind_null(st, i++);
+	sqlite3_bind_text(st, i++, x->cert_status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, i++, id);
 	return step(s, st, "update session");
+}
+
+bool
+store_session_sts(struct store *s, int64_t id, const char *sts)
+{
+	sqlite3_stmt *st;
+	bool ok;
+
+	if (!tx_begin(s))
+		return false;
+	if (sqlite3_prepare_v2(s->db, "UPDATE sessions SET sts=? WHERE id=?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "update session");
+	sqlite3_bind_text(st, 1, sts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	ok = sqlite3_step(st) == SQLITE_DONE ? true : fail(s, "update session");
+	sqlite3_finalize(st);
+	return ok;
+}
+
+int64_t
+store_cert(struct store *s, const struct store_cert *c, uint64_t ts)
+{
+	sqlite3_stmt *st = s->upsert_cert;
+	int64_t id = -1;
+	int i = 1, rc;
+
+	if (!tx_begin(s))
+		return -1;
+	sqlite3_bind_text(st, i++, c->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, c->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, c->issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, c->sans, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, c->not_before);
+	sqlite3_bind_int64(st, i++, c->not_after);
+	sqlite3_bind_text(st, i++, c->key_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i++, c->key_bits);
+	sqlite3_bind_text(st, i++, c->spki_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, i++, c->der, (int)c->der_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)ts);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (id < 0 || rc != SQLITE_DONE) {
+		fail(s, "insert certificate");
+		return -1;
+	}
+	if (++s->pending >= STORE_BATCH_ROWS && !store_flush(s))
+		return -1;
+	return id;
+}
+
+int
+store_pin(struct store *s, const char *server, const char *spki,
+    const char *issuer, int64_t cert_id, uint64_t ts, char *prev,
+    size_t prevlen)
+{
+	sqlite3_stmt *st = s->get_pin;
+	int changed = 0, rc;
+
+	if (!tx_begin(s))
+		return -1;
+	sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		const char *i = (const char *)sqlite3_column_text(st, 1);
+
+		if (k != NULL && i != NULL &&
+		    (strcmp(k, spki) != 0 || strcmp(i, issuer) != 0)) {
+			changed = 1;
+			snprintf(prev, prevlen, "key %.16s... issuer %s", k, i);
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		fail(s, "read pin");
+		return -1;
+	}
+	st = s->put_pin;
+	sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, spki, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, issuer, -1, SQLITE_STATIC);
+	if (cert_id > 0)
+		sqlite3_bind_int64(st, 4, cert_id);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)ts);
+	if (!step(s, st, "write pin"))
+		return -1;
+	return changed;
+}
+
+bool
+store_policy_put(struct store *s, const struct store_policy *p)
+{
+	sqlite3_stmt *st = s->ins_policy;
+	int i = 1;
+
+	if (!tx_begin(s))
+		return false;
+	sqlite3_bind_text(st, i++, p->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, p->policy_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, p->mode, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, p->max_age);
+	sqlite3_bind_text(st, i++, p->mx, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, i++, p->body, (int)p->body_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, p->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)p->fetched);
+	return step(s, st, "insert policy");
+}
+
+bool
+store_policy_get(struct store *s, const char *domain,
+    struct store_policy_row *r)
+{
+	sqlite3_stmt *st = s->get_policy;
+	const void *b;
+	int rc, n;
+
+	memset(r, 0, sizeof(*r));
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(r->policy_id, sizeof(r->policy_id), "%s",
+		    sqlite3_column_text(st, 0) != NULL ?
+		    (const char *)sqlite3_column_text(st, 0) : "");
+		b = sqlite3_column_blob(st, 1);
+		n = sqlite3_column_bytes(st, 1);
+		if (b != NULL && n > 0 && (size_t)n <= sizeof(r->body)) {
+			memcpy(r->body, b, (size_t)n);
+			r->body_len = (size_t)n;
+		}
+		snprintf(r->source, sizeof(r->source), "%s",
+		    sqlite3_column_text(st, 2) != NULL ?
+		    (const char *)sqlite3_column_text(st, 2) : "");
+		r->fetched = (uint64_t)sqlite3_column_int64(st, 3);
+		r->found = true;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
 int64_t
@@ -458,6 +668,11 @@ store_close(struct store *s)
 	sqlite3_finalize(s->ins_alert);
 	sqlite3_finalize(s->upsert_srv);
 	sqlite3_finalize(s->ask_srv);
+	sqlite3_finalize(s->upsert_cert);
+	sqlite3_finalize(s->get_pin);
+	sqlite3_finalize(s->put_pin);
+	sqlite3_finalize(s->ins_policy);
+	sqlite3_finalize(s->get_policy);
 	sqlite3_close(s->db);
 	free(s);
 	return ok;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 #define STORE_APPLICATION_ID	0x73777463	/* "swtc" */
 
 struct store;
@@ -58,6 +58,40 @@ struct store_session {
 	bool		 starttls_offered, starttls_sent, tls, mail_in_clear;
 	int		 starttls_reply;
 	bool		 complete;
+	const char	*sni, *tls_version;	/* NULL when not seen */
+	int		 cipher;		/* -1 when not seen */
+	int64_t		 cert_id;		/* 0 when none */
+	const char	*cert_status;
+};
+
+/* One row of `certs`. */
+struct store_cert {
+	const char	*sha256, *spki_sha256;
+	const char	*subject, *issuer, *sans;
+	int64_t		 not_before, not_after;
+	const char	*key_type;
+	int		 key_bits;
+	const uint8_t	*der;
+	size_t		 der_len;
+};
+
+/* One row of `policies`, written. */
+struct store_policy {
+	const char	*domain, *policy_id, *mode, *mx, *source;
+	int64_t		 max_age;
+	const uint8_t	*body;
+	size_t		 body_len;
+	uint64_t	 fetched;	/* wall clock, µs */
+};
+
+/* The latest policy of a domain, read back. */
+struct store_policy_row {
+	bool		 found;
+	char		 policy_id[40];
+	char		 source[16];
+	uint64_t	 fetched;
+	uint8_t		 body[65536];
+	size_t		 body_len;
 };
 
 /* One row of `alerts`. */
@@ -96,6 +130,27 @@ int64_t		 store_session_begin(struct store *, int64_t run,
 /* Completes the session row. */
 bool		 store_session_end(struct store *, int64_t id,
 		    const struct store_session *);
+
+/* Sets the MTA-STS verdicts of a session, judged after its end. */
+bool		 store_session_sts(struct store *, int64_t id, const char *sts);
+
+/* Stores a certificate once (by SHA-256) and returns its id, or -1. */
+int64_t		 store_cert(struct store *, const struct store_cert *,
+		    uint64_t ts);
+
+/*
+ * Pins server (its SNI, or address:port) to a key and issuer.  Returns 1
+ * when an earlier pin differed (described in prev), 0 when not, -1 on a
+ * database error.
+ */
+int		 store_pin(struct store *, const char *server,
+		    const char *spki, const char *issuer, int64_t cert_id,
+		    uint64_t ts, char *prev, size_t prevlen);
+
+/* MTA-STS policy cache: a new row per fetch; the latest is read back. */
+bool		 store_policy_put(struct store *, const struct store_policy *);
+bool		 store_policy_get(struct store *, const char *domain,
+		    struct store_policy_row *);
 
 /* Inserts an alert; returns its id, or -1. */
 int64_t		 store_alert(struct store *, int64_t run,

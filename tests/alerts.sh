@@ -18,20 +18,20 @@ ko() { echo "FAIL $1"; failed=$((failed + 1)); }
 
 # History across runs: postfix offered STARTTLS (clean-starttls); later a
 # session through the attacker's proxy lost the line (strip-line-removed).
-"$bin" -q -r "$top/pcaps/clean-starttls/input.pcap" -w "$tmp/h.db"
-"$bin" -q -r "$top/pcaps/strip-line-removed/input.pcap" -w "$tmp/h.db"
+"$bin" -q --no-fetch -r "$top/pcaps/clean-starttls/input.pcap" -w "$tmp/h.db"
+"$bin" -q --no-fetch -r "$top/pcaps/strip-line-removed/input.pcap" -w "$tmp/h.db"
 n=$(sqlite3 "$tmp/h.db" "SELECT count(*) FROM alerts WHERE
     kind='starttls_missing' AND run_id=2")
 [ "$n" = 1 ] && ok "history across runs" || ko "history across runs: $n"
 
-"$bin" -q -r "$top/pcaps/strip-line-removed/input.pcap" -w "$tmp/alone.db"
+"$bin" -q --no-fetch -r "$top/pcaps/strip-line-removed/input.pcap" -w "$tmp/alone.db"
 n=$(sqlite3 "$tmp/alone.db" "SELECT count(*) FROM alerts WHERE
     kind='starttls_missing'")
 [ "$n" = 0 ] && ok "no history, no starttls_missing" ||
     ko "no history: $n starttls_missing"
 
 # The same server earlier in one run counts too (two files, one run).
-"$bin" -q -r "$top/pcaps/clean-starttls/input.pcap" \
+"$bin" -q --no-fetch -r "$top/pcaps/clean-starttls/input.pcap" \
     -r "$top/pcaps/strip-line-removed/input.pcap" -w "$tmp/one.db"
 n=$(sqlite3 "$tmp/one.db" "SELECT count(*) FROM alerts WHERE
     kind='starttls_missing'")
@@ -39,7 +39,7 @@ n=$(sqlite3 "$tmp/one.db" "SELECT count(*) FROM alerts WHERE
 
 # JSON feed: parsed, not string-compared.
 for c in strip-xxxxxxxa inject-after-220 starttls-cmd-mangled; do
-	"$bin" -q -r "$top/pcaps/$c/input.pcap" -w "$tmp/j-$c.db" \
+	"$bin" -q --no-fetch -r "$top/pcaps/$c/input.pcap" -w "$tmp/j-$c.db" \
 	    --json "$tmp/j-$c.json"
 	if "$py" - "$tmp/j-$c.json" "$tmp/j-$c.db" <<'PYEOF'
 import json, sqlite3, sys
@@ -79,7 +79,7 @@ out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
 for i, f in enumerate(frames):
     out.write(struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f)
 PYEOF
-"$bin" -q -r "$tmp/bytes.pcap" -w "$tmp/b.db" --json "$tmp/b.json"
+"$bin" -q --no-fetch -r "$tmp/bytes.pcap" -w "$tmp/b.db" --json "$tmp/b.json"
 if "$py" -c 'import json,sys; o=[json.loads(l) for l in open(sys.argv[1])]; assert any(x["kind"]=="starttls_command_injection" for x in o), o' "$tmp/b.json"; then
 	ok "json with raw bytes"
 else
@@ -88,7 +88,7 @@ fi
 
 # A broken --expect-starttls file names its line.
 printf '192.0.2.0/24\nnot-an-address\n' >"$tmp/expect.txt"
-"$bin" -q -r "$top/pcaps/clean-starttls/input.pcap" -w "$tmp/e.db" \
+"$bin" -q --no-fetch -r "$top/pcaps/clean-starttls/input.pcap" -w "$tmp/e.db" \
     --expect-starttls "$tmp/expect.txt" 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 1 ] && grep -q "expect.txt:2" "$tmp/err"; then

@@ -13,7 +13,7 @@ passed=0 failed=0
 expect() {
 	name=$1 want=$2 pat=$3
 	shift 4
-	"$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+	"$bin" --no-fetch "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq "$want" ] && grep -qi -- "$pat" "$tmp/err" "$tmp/out"; then
 		echo "PASS $name"

@@ -38,7 +38,7 @@ PYEOF
 
 run_case() {	# signal port
 	sig=$1 port=$2 db="$tmp/live-$1.db"
-	"$bin" -q -i lo --immediate -w "$db" "tcp port $port" 2>"$tmp/err" &
+	"$bin" -q --no-fetch -i lo --immediate -w "$db" "tcp port $port" 2>"$tmp/err" &
 	pid=$!
 	sleep 1.5
 	talk "$port"
@@ -64,7 +64,7 @@ run_case INT 47025
 run_case TERM 47026
 
 # An interface that does not exist is a clear error, exit 1.
-"$bin" -q -i no-such-if0 -w "$tmp/x.db" 2>"$tmp/err"
+"$bin" -q --no-fetch -i no-such-if0 -w "$tmp/x.db" 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 1 ] && grep -q no-such-if0 "$tmp/err"; then
 	echo "PASS live bad interface"

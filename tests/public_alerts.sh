@@ -31,7 +31,7 @@ find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' -o \
 while read -r f; do
 	rel=${f#"$corpus"/}
 	rm -f "$tmp/db" "$tmp/db-wal" "$tmp/db-shm"
-	"$bin" -q -r "$f" -w "$tmp/db" 2>"$tmp/err"
+	"$bin" -q --no-fetch -r "$f" -w "$tmp/db" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
 		echo "FAIL $rel: exit $rc"

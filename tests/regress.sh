@@ -47,7 +47,7 @@ for c in $cases; do
 	want_rc=0
 	[ -f "$d/expected-exit" ] && want_rc=$(cat "$d/expected-exit")
 	# shellcheck disable=SC2086
-	"$bin" -q -r "$in" -w "$db" $args 2>"$tmp/$c.err"
+	"$bin" -q --no-fetch -r "$in" -w "$db" $args 2>"$tmp/$c.err"
 	rc=$?
 	sqlite3 -separator '	' "$db" "SELECT $cols FROM flows
 	    ORDER BY first_ts, id" >"$tmp/$c.tsv" 2>>"$tmp/$c.err"

@@ -315,7 +315,7 @@ worker() {
     fi
     local orc=0
     if [ "$CHECK" != tshark ]; then
-        timeout 120 "$BIN" -r "$cap" -w "$d/orig.sqlite" --no-checksum >"$d/orig.log" 2>&1
+        timeout 120 "$BIN" -r "$cap" -w "$d/orig.sqlite" --no-checksum --no-fetch >"$d/orig.log" 2>&1
         orc=$?
         if [ $orc -ne 0 ] && [ $orc -ne 3 ]; then
             echo "FAIL $name (original): stripwatch exit $orc: $(tail -1 "$d/orig.log")" >>"$out"
@@ -327,7 +327,7 @@ worker() {
         f="$d/${v%%:*}-${v#*:}.pcap"; f=${f//,/+}
         [ "${v#*:}" = "$v" ] && f="$d/${v//,/+}-1.pcap"
         if [ "$CHECK" != tshark ]; then
-            timeout 120 "$BIN" -r "$f" -w "$f.sqlite" --no-checksum >"$f.log" 2>&1
+            timeout 120 "$BIN" -r "$f" -w "$f.sqlite" --no-checksum --no-fetch >"$f.log" 2>&1
             rc=$?
             if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
                 line="FAIL $name $v: stripwatch exit $rc: $(tail -1 "$f.log")"

@@ -22,7 +22,9 @@ Modes (a comma list is applied left to right, e.g. wrap,split,reorder):
              segment acknowledges peer data that is not yet on the wire.
   duplicate  add exact retransmissions (copies of a segment) and overlapping
              retransmissions (tail of one segment + head of the next, same
-             bytes), later in the connection, never after its last packet.
+             bytes), later in the connection, never after its last packet;
+             a head brought forward never passes the peer's data sent
+             before it (a reply never precedes its request).
   all        = split,reorder,duplicate
   wrap       (extra) shift the sequence space of every connection so that each
              direction's sequence numbers wrap past 2^32 inside its data.
@@ -638,7 +640,14 @@ def mode_duplicate(recs, lt, rng, o):
                 data = build(a, a.seq + cut, fl,
                              a.payload[cut:] + b.payload[:take], pad=pad)
                 lo, hi = min(pa, pb), max(pa, pb)
-                if rng.random() < 0.3:
+                # b's head may come early, but never ahead of the peer's
+                # data sent before b: a reply cannot precede its request.
+                for x in range(lo + 1, hi):
+                    q = recs[x].seg
+                    if (q is not None and q.conn is c and q.d != d and
+                            is_data(q)):
+                        lo = x
+                if lo < hi and rng.random() < 0.3:
                     # between the two: brings b's head before b itself
                     ins.setdefault(rng.randint(lo, hi - 1), []).append(data)
                 else:

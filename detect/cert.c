@@ -1,0 +1,339 @@
+/*
+ * cert.c - X.509 judgement of observed chains (RFC 5280, RFC 6125, RFC
+ * 8461 4.2) with OpenSSL.
+ *
+ * Verification runs with the packet's time, so a replay judges a chain as
+ * it stood when it crossed the wire.  The verify callback never stops at
+ * the first error: an expired certificate from an unknown issuer is both
+ * expired and untrusted, and the analyst is told both.
+ */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+
+struct cert_store {
+	X509_STORE	*store;
+};
+
+/* What the verify callback saw, reached through the context's app data. */
+struct verify_state {
+	unsigned	problems;
+	int		first_error;	/* other than time, 0 if none */
+};
+
+struct cert_store *
+cert_store_new(const char *ca_file, const char *ca_path, char *err,
+    size_t errlen)
+{
+	struct cert_store *cs;
+
+	if ((cs = calloc(1, sizeof(*cs))) == NULL ||
+	    (cs->store = X509_STORE_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(cs);
+		return NULL;
+	}
+	if (ca_file == NULL && ca_path == NULL) {
+		if (X509_STORE_set_default_paths(cs->store) != 1) {
+			snprintf(err, errlen, "cannot load the system trust "
+			    "store");
+			goto fail;
+		}
+		return cs;
+	}
+	if (ca_file != NULL && X509_STORE_load_file(cs->store, ca_file) != 1) {
+		snprintf(err, errlen, "%s: no usable CA certificates", ca_file);
+		goto fail;
+	}
+	if (ca_path != NULL && X509_STORE_load_path(cs->store, ca_path) != 1) {
+		snprintf(err, errlen, "%s: not a usable CA directory", ca_path);
+		goto fail;
+	}
+	return cs;
+fail:
+	ERR_clear_error();
+	cert_store_free(cs);
+	return NULL;
+}
+
+void
+cert_store_free(struct cert_store *cs)
+{
+	if (cs == NULL)
+		return;
+	X509_STORE_free(cs->store);
+	free(cs);
+}
+
+static void
+hex(char *out, const unsigned char *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Appends len bytes as printable ASCII (\xNN otherwise); cuts with "...". */
+static void
+append_esc(char *out, size_t outlen, const unsigned char *in, size_t len)
+{
+	size_t o = strlen(out), i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = in[i];
+		size_t need = (c >= 0x20 && c < 0x7f && c != '\\') ? 1 :
+		    c == '\\' ? 2 : 4;
+
+		if (o + need + 4 > outlen) {
+			if (o + 4 <= outlen)
+				memcpy(out + o, "...", 4);
+			return;
+		}
+		if (need == 1)
+			out[o++] = (char)c;
+		else if (need == 2) {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+		out[o] = '\0';
+	}
+}
+
+static void
+name_text(char *out, size_t outlen, const X509_NAME *nm)
+{
+	BIO *b;
+	char *p;
+	long n;
+
+	out[0] = '\0';
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_get_mem_data(b, &p)) > 0)
+		append_esc(out, outlen, (unsigned char *)p, (size_t)n);
+	BIO_free(b);
+}
+
+static void
+sans_text(char *out, size_t outlen, X509 *x)
+{
+	GENERAL_NAMES *gens;
+	char ip[INET6_ADDRSTRLEN];
+	int i;
+
+	out[0] = '\0';
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	if (gens == NULL)
+		return;
+	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *s;
+
+		if (g->type == GEN_DNS) {
+			s = g->d.dNSName;
+			if (out[0] != '\0')
+				append_esc(out, outlen, (const unsigned char *)",", 1);
+			append_esc(out, outlen, ASN1_STRING_get0_data(s),
+			    (size_t)ASN1_STRING_length(s));
+		} else if (g->type == GEN_IPADD) {
+			s = g->d.iPAddress;
+			if (ASN1_STRING_length(s) == 4)
+				inet_ntop(AF_INET, ASN1_STRING_get0_data(s), ip,
+				    sizeof(ip));
+			else if (ASN1_STRING_length(s) == 16)
+				inet_ntop(AF_INET6, ASN1_STRING_get0_data(s),
+				    ip, sizeof(ip));
+			else
+				continue;
+			if (out[0] != '\0')
+				append_esc(out, outlen, (const unsigned char *)",", 1);
+			append_esc(out, outlen, (const unsigned char *)"IP:", 3);
+			append_esc(out, outlen, (const unsigned char *)ip,
+			    strlen(ip));
+		}
+	}
+	GENERAL_NAMES_free(gens);
+}
+
+static int64_t
+asn1_seconds(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static void
+describe(X509 *x, const uint8_t *der, size_t len, struct cert_info *ci)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_PKEY *pk;
+	const char *kt;
+
+	memset(ci, 0, sizeof(*ci));
+	ci->der = der;
+	ci->der_len = len;
+	if (EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) == 1)
+		hex(ci->sha256, md, mdlen);
+	if (X509_pubkey_digest(x, EVP_sha256(), md, &mdlen) == 1)
+		hex(ci->spki_sha256, md, mdlen);
+	name_text(ci->subject, sizeof(ci->subject), X509_get_subject_name(x));
+	name_text(ci->issuer, sizeof(ci->issuer), X509_get_issuer_name(x));
+	sans_text(ci->sans, sizeof(ci->sans), x);
+	ci->not_before = asn1_seconds(X509_get0_notBefore(x));
+	ci->not_after = asn1_seconds(X509_get0_notAfter(x));
+	if ((pk = X509_get0_pubkey(x)) != NULL) {
+		switch (EVP_PKEY_get_base_id(pk)) {
+		case EVP_PKEY_RSA:	kt = "RSA"; break;
+		case EVP_PKEY_RSA_PSS:	kt = "RSA-PSS"; break;
+		case EVP_PKEY_EC:	kt = "EC"; break;
+		case EVP_PKEY_DSA:	kt = "DSA"; break;
+		case EVP_PKEY_ED25519:	kt = "ED25519"; break;
+		case EVP_PKEY_ED448:	kt = "ED448"; break;
+		default:		kt = "other"; break;
+		}
+		snprintf(ci->key_type, sizeof(ci->key_type), "%s", kt);
+		ci->key_bits = EVP_PKEY_get_bits(pk);
+	}
+}
+
+/*
+ * Records every complaint and lets verification go on, so that one run
+ * yields all of the chain's problems.
+ */
+static int
+verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	struct verify_state *st = X509_STORE_CTX_get_app_data(ctx);
+	int e;
+
+	if (ok || st == NULL)
+		return ok;
+	switch ((e = X509_STORE_CTX_get_error(ctx))) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		st->problems |= CERT_EXPIRED;
+		break;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		st->problems |= CERT_NOT_YET_VALID;
+		break;
+	default:
+		st->problems |= CERT_UNTRUSTED;
+		if (st->first_error == 0)
+			st->first_error = e;
+		break;
+	}
+	return 1;
+}
+
+static void
+verify(struct cert_store *cs, X509 *leaf, STACK_OF(X509) *rest,
+    uint64_t ts_us, struct cert_verdict *v)
+{
+	struct verify_state st = { 0, 0 };
+	X509_STORE_CTX *ctx;
+	X509_VERIFY_PARAM *vp;
+
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, cs->store, leaf, rest) != 1) {
+		v->problems |= CERT_UNTRUSTED;
+		snprintf(v->reason, sizeof(v->reason), "verifier failed to "
+		    "start");
+		X509_STORE_CTX_free(ctx);
+		return;
+	}
+	vp = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_time(vp, (time_t)(ts_us / 1000000));
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+	X509_STORE_CTX_set_app_data(ctx, &st);
+	X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
+	if (X509_verify_cert(ctx) != 1 && st.problems == 0) {
+		/* Failed without passing through the callback. */
+		st.problems |= CERT_UNTRUSTED;
+		st.first_error = X509_STORE_CTX_get_error(ctx);
+	}
+	v->problems |= st.problems;
+	if (st.first_error != 0)
+		snprintf(v->reason, sizeof(v->reason), "%s",
+		    X509_verify_cert_error_string(st.first_error));
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+}
+
+void
+cert_judge(struct cert_store *cs, const uint8_t *const *der,
+    const size_t *lens, size_t n, const char *name, uint64_t ts_us,
+    struct cert_verdict *v)
+{
+	STACK_OF(X509) *rest;
+	X509 *x[CERT_CHAIN_MAX];
+	size_t i, nx = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (n > CERT_CHAIN_MAX)
+		n = CERT_CHAIN_MAX;
+	for (i = 0; i < n; i++) {
+		const unsigned char *p = der[i];
+		X509 *c;
+
+		c = lens[i] <= LONG_MAX ? d2i_X509(NULL, &p, (long)lens[i]) :
+		    NULL;
+		if (c == NULL || p != der[i] + lens[i]) {
+			X509_free(c);	/* trailing bytes: not one DER object */
+			if (i == 0) {
+				v->problems = CERT_UNDECODABLE;
+				snprintf(v->reason, sizeof(v->reason),
+				    "the server certificate is not DER X.509");
+				ERR_clear_error();
+				return;
+			}
+			continue;	/* a broken extra: no path through it */
+		}
+		describe(c, der[i], lens[i], &v->info[nx]);
+		x[nx++] = c;
+	}
+	v->ncerts = nx;
+	if ((rest = sk_X509_new_null()) != NULL) {
+		for (i = 1; i < nx; i++)
+			sk_X509_push(rest, x[i]);
+		verify(cs, x[0], rest, ts_us, v);
+		sk_X509_free(rest);
+	} else {
+		v->problems |= CERT_UNTRUSTED;
+		snprintf(v->reason, sizeof(v->reason), "out of memory");
+	}
+	/*
+	 * RFC 8461 4.2: a subjectAltName DNS-ID must match; the CN is never
+	 * consulted, and a wildcard only stands for one whole left-most
+	 * label (no "m*.example.com").
+	 */
+	if (name != NULL && name[0] != '\0' &&
+	    X509_check_host(x[0], name, strlen(name),
+	    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) != 1)
+		v->problems |= CERT_NAME_MISMATCH;
+	for (i = 0; i < nx; i++)
+		X509_free(x[i]);
+	ERR_clear_error();
+}
