@@ -112,7 +112,7 @@ tests/fetch_drv: tests/fetch_drv.c policy/fetch.c policy/fetch.h $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    $(LDFLAGS) -o $@ tests/fetch_drv.c policy/fetch.c $(LIBS)
 
-fetch: tests/fetch_drv
+fetch: tests/fetch_drv stripwatch
 	@tests/fetch.sh
 
 # Every suite runs even when an earlier one fails; the summary says which.
