@@ -282,13 +282,13 @@ hook_cert_seen(void *ctx, const struct cert_info *ci)
 
 static int
 hook_pin(void *ctx, const char *server, const char *spki, const char *issuer,
-    int64_t cert_id, char *prev, size_t prevlen)
+    int64_t cert_id, bool replace, char *prev, size_t prevlen)
 {
 	struct judge *j = ctx;
 	int r;
 
-	if ((r = store_pin(j->run->store, server, spki, issuer, cert_id, j->ts,
-	    prev, prevlen)) < 0) {
+	if ((r = store_pin(j->run->store, server, spki, issuer, cert_id,
+	    replace, j->ts, prev, prevlen)) < 0) {
 		store_failed(j->run);
 		return 0;
 	}
@@ -570,6 +570,17 @@ pending_judge(struct run *run, struct pending *p)
 		    res != NULL ? res : "pass");
 		if (res == NULL)
 			continue;
+		/*
+		 * Mail in clear to a domain whose policy demands TLS is news
+		 * even from a server that never offered it (DESIGN.md).
+		 */
+		if (p->sum.mail_in_clear && !p->sum.plaintext_alerted) {
+			p->sum.plaintext_alerted = true;
+			detect_textf(ev, sizeof(ev), "mail in clear to %s, "
+			    "whose MTA-STS policy (mode %s) requires TLS",
+			    p->sum.rcpt_domains, sts_mode_name(ans->pol.mode));
+			pending_alert(run, p, ALERT_PLAINTEXT_MAIL, SEV_HIGH, ev);
+		}
 		detect_textf(ev, sizeof(ev), "domain %s (from the %s), mode %s, "
 		    "result %s: %s; policy %s%s%s", ans->domain, via,
 		    sts_mode_name(ans->pol.mode), res, detail, ans->source,

@@ -595,13 +595,21 @@ on_certificate(struct detect_session *s, const struct tls_event *ev,
 		h->server_id(h->ctx, server, sizeof(server));
 	else
 		server[0] = '\0';
+	/*
+	 * Only a chain without problems moves the pin: an interceptor's
+	 * certificate is compared with the pin but never becomes it, so the
+	 * real server is not "changed" when it shows up again.  A clean new
+	 * chain is a rotation (low); a flawed one an interception sign.
+	 */
 	if (server[0] != '\0' && h->pin != NULL && h->pin(h->ctx, server,
-	    leaf->spki_sha256, leaf->issuer, s->cert_id, prev,
-	    sizeof(prev)) == 1) {
+	    leaf->spki_sha256, leaf->issuer, s->cert_id, v->problems == 0,
+	    prev, sizeof(prev)) == 1) {
 		detect_textf(buf, sizeof(buf), "%s was %s; now key %.16s... "
-		    "issuer %s, subject %s", server, prev, leaf->spki_sha256,
-		    leaf->issuer, leaf->subject);
-		raise_alert(s, h, ALERT_CERT_CHANGED, SEV_HIGH, ev->frame, buf);
+		    "issuer %s, subject %s%s", server, prev, leaf->spki_sha256,
+		    leaf->issuer, leaf->subject, v->problems == 0 ?
+		    " (a valid chain: a rotation?)" : "");
+		raise_alert(s, h, ALERT_CERT_CHANGED, v->problems == 0 ?
+		    SEV_LOW : SEV_HIGH, ev->frame, buf);
 	}
 	free(v);
 }
@@ -696,6 +704,7 @@ detect_session_end(struct detect_session *s, uint32_t conflicts,
 	sum->cert_problems = s->cert_problems;
 	sum->client_refused = s->client_refused;
 	sum->mail_frame = s->mail_frame;
+	sum->plaintext_alerted = RAISED(s, ALERT_PLAINTEXT_MAIL) != 0;
 	sum->cert_frame = s->cert_frame;
 	problem_text(sum->cert_problem_text, sizeof(sum->cert_problem_text),
 	    s->cert_problems);

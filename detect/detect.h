@@ -66,12 +66,13 @@ struct detect_hooks {
 	/*
 	 * A certificate seen: store it once, return its id (0 if none).
 	 * Then pin the server's key and issuer; 1 when an earlier pin
-	 * differed (described in prev), else 0.
+	 * differed (described in prev), else 0.  replace: a differing pin
+	 * gives way to this one.
 	 */
 	int64_t	(*cert_seen)(void *ctx, const struct cert_info *);
 	int	(*pin)(void *ctx, const char *server, const char *spki,
-		    const char *issuer, int64_t cert_id, char *prev,
-		    size_t prevlen);
+		    const char *issuer, int64_t cert_id, bool replace,
+		    char *prev, size_t prevlen);
 	/* "address:port" of the server, for pins without an SNI. */
 	void	(*server_id)(void *ctx, char *out, size_t outlen);
 	struct cert_store *certs;	/* trust anchors; NULL: no checks */
@@ -99,6 +100,7 @@ struct detect_summary {
 	bool		cert_seen;
 	bool		client_refused;
 	uint64_t	mail_frame;	/* first MAIL/RCPT/DATA in clear */
+	bool		plaintext_alerted;	/* plaintext_mail was raised */
 	uint64_t	cert_frame;	/* the server's Certificate */	/* client alert after the certificate */
 	const char	*cert_status;	/* NULL (no TLS), ok, problems,
 					   not_observable_tls13, ... */

@@ -486,8 +486,8 @@ store_cert(struct store *s, const struct store_cert *c, uint64_t ts)
 
 int
 store_pin(struct store *s, const char *server, const char *spki,
-    const char *issuer, int64_t cert_id, uint64_t ts, char *prev,
-    size_t prevlen)
+    const char *issuer, int64_t cert_id, bool replace, uint64_t ts,
+    char *prev, size_t prevlen)
 {
 	sqlite3_stmt *st = s->get_pin;
 	int changed = 0, rc;
@@ -511,6 +511,8 @@ store_pin(struct store *s, const char *server, const char *spki,
 		fail(s, "read pin");
 		return -1;
 	}
+	if (changed && !replace)
+		return changed;		/* the pin stays as it was */
 	st = s->put_pin;
 	sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, spki, -1, SQLITE_STATIC);

@@ -141,11 +141,11 @@ int64_t		 store_cert(struct store *, const struct store_cert *,
 /*
  * Pins server (its SNI, or address:port) to a key and issuer.  Returns 1
  * when an earlier pin differed (described in prev), 0 when not, -1 on a
- * database error.
+ * database error.  A differing pin is replaced only if replace is true.
  */
 int		 store_pin(struct store *, const char *server,
 		    const char *spki, const char *issuer, int64_t cert_id,
-		    uint64_t ts, char *prev, size_t prevlen);
+		    bool replace, uint64_t ts, char *prev, size_t prevlen);
 
 /* MTA-STS policy cache: a new row per fetch; the latest is read back. */
 bool		 store_policy_put(struct store *, const struct store_policy *);

@@ -9,6 +9,8 @@
 #   expected-alerts.tsv   alerts rows (kind, severity, pcap time, endpoints,
 #                         frame, evidence); every line must be justified in
 #                         the case's README
+#   expected-sessions.tsv optional: sessions rows (outcome, SNI, TLS version,
+#                         cipher, certificate status, MTA-STS verdicts)
 #   args                  optional extra command-line options, one line
 #   expected-exit         optional exit status (default 0)
 #
@@ -33,6 +35,8 @@ cols="client_ip, client_port, server_ip, server_port, protocol, c2s_bytes,
  close_reason"
 acols="kind, severity, ts, client_ip, client_port, server_ip, server_port,
  frame, evidence"
+scols="client_ip, client_port, server_ip, server_port, outcome, sni,
+ tls_version, cipher, cert_status, sts"
 
 passed=0 failed=0
 if [ $# -gt 0 ]; then cases="$*"; else cases=$(ls "$top/pcaps"); fi
@@ -53,9 +57,12 @@ for c in $cases; do
 	    ORDER BY first_ts, id" >"$tmp/$c.tsv" 2>>"$tmp/$c.err"
 	sqlite3 -separator '	' "$db" "SELECT $acols FROM alerts
 	    ORDER BY ts, id" >"$tmp/$c.alerts" 2>>"$tmp/$c.err"
+	sqlite3 -separator '	' "$db" "SELECT $scols FROM sessions
+	    ORDER BY first_ts, id" >"$tmp/$c.sessions" 2>>"$tmp/$c.err"
 	if [ $update -eq 1 ]; then
 		cp "$tmp/$c.tsv" "$d/expected-flows.tsv"
 		cp "$tmp/$c.alerts" "$d/expected-alerts.tsv"
+		cp "$tmp/$c.sessions" "$d/expected-sessions.tsv"
 	fi
 	[ -f "$d/expected-alerts.tsv" ] || : >"$d/expected-alerts.tsv"
 	if [ "$rc" != "$want_rc" ]; then
@@ -70,6 +77,12 @@ for c in $cases; do
 	elif ! diff -u "$d/expected-alerts.tsv" "$tmp/$c.alerts" \
 	    >"$tmp/$c.diff"; then
 		echo "FAIL $c: alerts differ"
+		cat "$tmp/$c.diff"
+		failed=$((failed + 1))
+	elif [ -f "$d/expected-sessions.tsv" ] &&
+	    ! diff -u "$d/expected-sessions.tsv" "$tmp/$c.sessions" \
+	    >"$tmp/$c.diff"; then
+		echo "FAIL $c: sessions differ"
 		cat "$tmp/$c.diff"
 		failed=$((failed + 1))
 	else

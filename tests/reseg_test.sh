@@ -174,6 +174,13 @@ def alerts(db):
         rows = con.execute("SELECT client_ip, client_port, server_ip, "
                            "server_port, kind, severity, evidence "
                            "FROM alerts").fetchall()
+        # What the TLS and MTA-STS stages made of each session, too.
+        rows += con.execute("SELECT client_ip, client_port, server_ip, "
+                            "server_port, 'session', "
+                            "coalesce(cert_status, ''), "
+                            "coalesce(sni, '') || '|' || "
+                            "coalesce(tls_version, '') || '|' || "
+                            "coalesce(sts, '') FROM sessions").fetchall()
     finally:
         con.close()
     by = {}
@@ -313,9 +320,13 @@ worker() {
         echo "FAIL $name: resegment.py failed: $(tail -1 "$d/gen.err")" >>"$out"
         cat "$out"; return
     fi
-    local orc=0
+    local orc=0 args=""
+    # A case's own options (trust anchors, policies), paths from the top.
+    [ -f "$(dirname "$cap")/args" ] && args=$(cat "$(dirname "$cap")/args")
+    cd "$ROOT" || return
     if [ "$CHECK" != tshark ]; then
-        timeout 120 "$BIN" -r "$cap" -w "$d/orig.sqlite" --no-checksum --no-fetch >"$d/orig.log" 2>&1
+        # shellcheck disable=SC2086 # args is a word list
+        timeout 120 "$BIN" -r "$cap" -w "$d/orig.sqlite" --no-checksum --no-fetch $args >"$d/orig.log" 2>&1
         orc=$?
         if [ $orc -ne 0 ] && [ $orc -ne 3 ]; then
             echo "FAIL $name (original): stripwatch exit $orc: $(tail -1 "$d/orig.log")" >>"$out"
@@ -327,7 +338,8 @@ worker() {
         f="$d/${v%%:*}-${v#*:}.pcap"; f=${f//,/+}
         [ "${v#*:}" = "$v" ] && f="$d/${v//,/+}-1.pcap"
         if [ "$CHECK" != tshark ]; then
-            timeout 120 "$BIN" -r "$f" -w "$f.sqlite" --no-checksum --no-fetch >"$f.log" 2>&1
+            # shellcheck disable=SC2086
+            timeout 120 "$BIN" -r "$f" -w "$f.sqlite" --no-checksum --no-fetch $args >"$f.log" 2>&1
             rc=$?
             if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
                 line="FAIL $name $v: stripwatch exit $rc: $(tail -1 "$f.log")"
