@@ -124,10 +124,92 @@ test_refuse_garbage(void)
 	unlink(path);
 }
 
+/* A schema 2 database (before TLS) gains the TLS tables and columns. */
+static void
+test_upgrade_v2(void)
+{
+	char err[256];
+	struct store *s;
+
+	fresh();
+	CHECK((s = store_open(path, err, sizeof(err))) != NULL);
+	store_close(s);
+	raw("DROP TABLE policies; DROP TABLE cert_pins;"
+	    "ALTER TABLE sessions DROP COLUMN cert_id; DROP TABLE certs;"
+	    "ALTER TABLE sessions DROP COLUMN sni;"
+	    "ALTER TABLE sessions DROP COLUMN tls_version;"
+	    "ALTER TABLE sessions DROP COLUMN cipher;"
+	    "ALTER TABLE sessions DROP COLUMN cert_status;"
+	    "ALTER TABLE sessions DROP COLUMN sts; PRAGMA user_version=2");
+	CHECK(count("SELECT count(*) FROM pragma_table_info('sessions') "
+	    "WHERE name='sni'") == 0);
+	CHECK((s = store_open(path, err, sizeof(err))) != NULL);
+	CHECK(store_close(s));
+	CHECK(count("PRAGMA user_version") == 3);
+	CHECK(count("SELECT count(*) FROM pragma_table_info('sessions') "
+	    "WHERE name IN ('sni', 'tls_version', 'cipher', 'cert_id', "
+	    "'cert_status', 'sts')") == 6);
+	CHECK(count("SELECT count(*) FROM sqlite_schema WHERE name IN "
+	    "('certs', 'cert_pins', 'policies')") == 3);
+}
+
+/* Certificates once each; pins; the latest policy of a domain. */
+static void
+test_certs_pins_policies(void)
+{
+	struct store_cert c = { .sha256 = "aa11", .spki_sha256 = "k1",
+	    .subject = "CN=a", .issuer = "CN=ca", .sans = "a.example",
+	    .key_type = "EC", .key_bits = 256,
+	    .der = (const uint8_t *)"\x30\x00", .der_len = 2 };
+	struct store_policy p = { .domain = "example.com", .policy_id = "A",
+	    .mode = "enforce", .mx = "mx.example.com", .source = "fetch",
+	    .max_age = 86400, .body = (const uint8_t *)"version: STSv1\n",
+	    .body_len = 15, .fetched = 100 };
+	static struct store_policy_row row;
+	char err[256], prev[128];
+	struct store *s;
+	int64_t id;
+
+	fresh();
+	CHECK((s = store_open(path, err, sizeof(err))) != NULL);
+	CHECK((id = store_cert(s, &c, 10)) > 0);
+	CHECK(store_cert(s, &c, 5) == id);	/* the same DER: one row */
+	CHECK(store_pin(s, "mx.example.com", "k1", "CN=ca", id, false, 10,
+	    prev, sizeof(prev)) == 0);
+	CHECK(store_pin(s, "mx.example.com", "k1", "CN=ca", id, false, 11,
+	    prev, sizeof(prev)) == 0);
+	/* Another key, not allowed to replace: reported, pin unchanged. */
+	CHECK(store_pin(s, "mx.example.com", "k2", "CN=evil", id, false, 12,
+	    prev, sizeof(prev)) == 1);
+	CHECK(strstr(prev, "CN=ca") != NULL);
+	CHECK(store_pin(s, "mx.example.com", "k1", "CN=ca", id, false, 13,
+	    prev, sizeof(prev)) == 0);
+	/* Allowed to replace: reported, then the new one holds. */
+	CHECK(store_pin(s, "mx.example.com", "k3", "CN=ca", id, true, 14,
+	    prev, sizeof(prev)) == 1);
+	CHECK(store_pin(s, "mx.example.com", "k3", "CN=ca", id, false, 15,
+	    prev, sizeof(prev)) == 0);
+	CHECK(store_policy_put(s, &p));
+	p.policy_id = "B";
+	p.fetched = 200;
+	CHECK(store_policy_put(s, &p));
+	CHECK(store_policy_get(s, "example.com", &row));
+	CHECK(row.found && strcmp(row.policy_id, "B") == 0);
+	CHECK(row.fetched == 200 && row.body_len == 15);
+	CHECK(store_policy_get(s, "other.example", &row));
+	CHECK(!row.found);
+	CHECK(store_close(s));
+	CHECK(count("SELECT count(*) FROM certs") == 1);
+	CHECK(count("SELECT first_ts FROM certs") == 5);
+	CHECK(count("SELECT count(*) FROM policies") == 2);
+}
+
 int
 main(void)
 {
 	RUN(test_create_and_reopen);
+	RUN(test_upgrade_v2);
+	RUN(test_certs_pins_policies);
 	RUN(test_refuse_foreign);
 	RUN(test_refuse_newer);
 	RUN(test_refuse_garbage);
