@@ -13,10 +13,21 @@ covered=0 total=0 missing=""
 for id in $ids; do
 	total=$((total + 1))
 	num=${id#*-} pfx=${id%-*}
-	# In C a case is a test function (sts_017 for STS-17), not a
-	# comment; in scripts and capture READMEs, a line naming it.
+	# In C a case is a test function (sts_017 for STS-17) or one named
+	# before the colon of the comment that heads a test function; in
+	# scripts and capture READMEs, a line naming it.
 	fn="^$(echo "$pfx" | tr 'A-Z' 'a-z')_0*$num\\("
 	where=$(cd "$top" && { grep -lE "$fn" tests/unit/*.c;
+	    for f in tests/unit/*.c; do
+		awk -v id="$id" '
+		    /^\/\* / { head = $0; sub(/:.*/, "", head); next }
+		    /^static void/ && head != "" {
+			n = split(head, w, /[^A-Z0-9-]+/)
+			for (i = 1; i <= n; i++) if (w[i] == id) hit = 1
+		    }
+		    { head = "" }
+		    END { exit !hit }' "$f" && echo "$f"
+	    done;
 	    grep -lE "$id([^0-9]|\$)" tests/*.sh tests/*.py tests/fetch/* \
 	    pcaps/*/README.md; } 2>/dev/null | grep -v checklist-coverage |
 	    tr '\n' ' ')

@@ -239,6 +239,23 @@ sts_121(void)
 	cert_store_free(cs);
 }
 
+/*
+ * STS-111: the chain must name the MX host itself; a name that merely
+ * matches the policy's pattern too is not enough.
+ */
+static void
+sts_111(void)
+{
+	struct cert_store *cs = store();
+	struct made l = make("other.example.com", "DNS:other.example.com",
+	    NOW - DAY, NOW + 90 * DAY, &inter, 0);
+
+	CHECK_EQ_U(judge(cs, &l, 1, "mail.example.com", NOW_US),
+	    CERT_NAME_MISMATCH);
+	unmake(&l);
+	cert_store_free(cs);
+}
+
 /* STS-122: IP addresses only in the SAN: no DNS-ID, no match. */
 static void
 sts_122(void)
@@ -430,6 +447,7 @@ main(void)
 	RUN(sts_118);
 	RUN(sts_119);
 	RUN(sts_120);
+	RUN(sts_111);
 	RUN(sts_121);
 	RUN(sts_122);
 	RUN(sts_123);

@@ -284,7 +284,7 @@ sts_082(void)
 	policy_free(p);
 }
 
-/* STS-83: a new id fetches and replaces the policy. */
+/* STS-83, STS-95: a new id fetches and replaces the policy (to testing). */
 static void
 sts_083(void)
 {
@@ -532,7 +532,7 @@ verdict(const struct detect_summary *s, const char *body, bool check_mx)
 
 #define EQ(a, b)	((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0)
 
-/* STS-134..136: any mail in clear under enforce. */
+/* STS-134, STS-135, STS-136: any mail in clear under enforce. */
 static void
 sts_134(void)
 {
@@ -543,6 +543,12 @@ sts_134(void)
 	s.starttls_offered = true;	/* STS-135: offered, not used */
 	v = verdict(&s, P_ENFORCE, true);
 	CHECK(EQ(v, "starttls-not-supported"));
+	s.starttls_sent = true;		/* STS-136: 454, then mail in clear */
+	s.starttls_reply = 454;
+	v = verdict(&s, P_ENFORCE, true);
+	CHECK(EQ(v, "starttls-not-supported"));
+	s.mail_in_clear = false;	/* refused and gave up: no delivery */
+	CHECK(verdict(&s, P_ENFORCE, true) == NULL);
 }
 
 /* STS-138: TLS, a good chain, the MX in the policy: pass. */
