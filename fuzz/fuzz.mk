@@ -19,7 +19,7 @@
 # from libstripwatch.a), so the fuzz build is instrumented throughout and a
 # replayer never links objects built with other flags.
 
-FUZZ_TARGETS	 = decode reasm smtp pipeline
+FUZZ_TARGETS	 = decode reasm smtp tls sts_txt sts_policy pipeline
 FUZZ_CC		?= clang
 FUZZ_SAN	?= fuzzer,address,undefined
 FUZZ_CFLAGS	?= -O1 -g
@@ -36,10 +36,16 @@ fuzz_srcs_decode	= capture/decode.c
 fuzz_srcs_reasm		= dissect/reasm.c
 fuzz_srcs_smtp		= dissect/smtp.c dissect/tls.c detect/detect.c \
 			  detect/cert.c
+fuzz_srcs_tls		= dissect/tls.c
+fuzz_srcs_sts_txt	= policy/sts.c
+fuzz_srcs_sts_policy	= policy/sts.c
 fuzz_srcs_pipeline	= $(LIB_SRCS)
 fuzz_libs_decode	=
 fuzz_libs_reasm		=
 fuzz_libs_smtp		= -lcrypto
+fuzz_libs_tls		=
+fuzz_libs_sts_txt	=
+fuzz_libs_sts_policy	=
 fuzz_libs_pipeline	= -Wl,--wrap=classify_new -Wl,--wrap=classify_free \
 			  $(LIBS)
 
