@@ -65,7 +65,7 @@ UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
 	     tests/unit/test_policy
 
 .PHONY: all test unit cli regress alerts public-alerts live interop reseg \
-	fetch run clean
+	fetch certs-interop run clean
 
 all: stripwatch
 
@@ -103,6 +103,9 @@ public-alerts: stripwatch
 interop: stripwatch
 	@$(PYTHON) tests/interop.py --corpus pcaps && $(PYTHON) tests/interop.py
 
+certs-interop: stripwatch
+	@$(PYTHON) tests/certs_interop.py
+
 reseg: stripwatch
 	@tests/reseg_test.sh
 
@@ -117,7 +120,7 @@ fetch: tests/fetch_drv stripwatch
 
 # Every suite runs even when an earlier one fails; the summary says which.
 SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg \
-	  fetch
+	  fetch certs-interop
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 

@@ -89,69 +89,85 @@ hex(char *out, const unsigned char *in, size_t n)
 	out[2 * n] = '\0';
 }
 
-/* Appends len bytes as printable ASCII (\xNN otherwise); cuts with "...". */
-static void
-append_esc(char *out, size_t outlen, const unsigned char *in, size_t len)
+static char empty[] = "";
+
+/* The BIO's bytes as a string, printable ASCII guaranteed; frees the BIO. */
+static char *
+bio_text(BIO *b)
 {
-	size_t o = strlen(out), i;
+	char *p, *out;
+	long n;
+
+	if (b == NULL)
+		return empty;
+	n = BIO_get_mem_data(b, &p);
+	if (n < 0 || (out = malloc((size_t)n + 1)) == NULL) {
+		BIO_free(b);
+		return empty;
+	}
+	memcpy(out, p, (size_t)n);
+	out[n] = '\0';
+	for (p = out; *p != '\0'; p++)	/* whatever a library let through */
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	BIO_free(b);
+	return out;
+}
+
+/* Writes len wire bytes as printable ASCII: \xNN for the rest, \\ for \. */
+static void
+bio_esc(BIO *b, const unsigned char *in, size_t len)
+{
+	char hexbyte[5];
+	size_t i;
 
 	for (i = 0; i < len; i++) {
-		unsigned char c = in[i];
-		size_t need = (c >= 0x20 && c < 0x7f && c != '\\') ? 1 :
-		    c == '\\' ? 2 : 4;
-
-		if (o + need + 4 > outlen) {
-			if (o + 4 <= outlen)
-				memcpy(out + o, "...", 4);
-			return;
+		if (in[i] == '\\')
+			BIO_write(b, "\\\\", 2);
+		else if (in[i] >= 0x20 && in[i] < 0x7f)
+			BIO_write(b, &in[i], 1);
+		else {
+			snprintf(hexbyte, sizeof(hexbyte), "\\x%02x", in[i]);
+			BIO_write(b, hexbyte, 4);
 		}
-		if (need == 1)
-			out[o++] = (char)c;
-		else if (need == 2) {
-			out[o++] = '\\';
-			out[o++] = '\\';
-		} else
-			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
-		out[o] = '\0';
 	}
 }
 
-static void
-name_text(char *out, size_t outlen, const X509_NAME *nm)
+/*
+ * RFC 2253 with every byte outside ASCII escaped as \XX by OpenSSL
+ * itself: already printable, and kept as it is, so an RFC 2253 parser
+ * reads it back.
+ */
+static char *
+name_text(const X509_NAME *nm)
 {
-	BIO *b;
-	char *p;
-	long n;
+	BIO *b = BIO_new(BIO_s_mem());
 
-	out[0] = '\0';
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return;
-	if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) >= 0 &&
-	    (n = BIO_get_mem_data(b, &p)) > 0)
-		append_esc(out, outlen, (unsigned char *)p, (size_t)n);
-	BIO_free(b);
+	if (b != NULL && X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) < 0)
+		BIO_reset(b);
+	return bio_text(b);
 }
 
-static void
-sans_text(char *out, size_t outlen, X509 *x)
+static char *
+sans_text(X509 *x)
 {
 	GENERAL_NAMES *gens;
 	char ip[INET6_ADDRSTRLEN];
-	int i;
+	BIO *b;
+	int i, n = 0;
 
-	out[0] = '\0';
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return empty;
 	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	if (gens == NULL)
-		return;
-	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		const ASN1_STRING *s;
 
 		if (g->type == GEN_DNS) {
 			s = g->d.dNSName;
-			if (out[0] != '\0')
-				append_esc(out, outlen, (const unsigned char *)",", 1);
-			append_esc(out, outlen, ASN1_STRING_get0_data(s),
+			if (n++ > 0)
+				BIO_write(b, ",", 1);
+			bio_esc(b, ASN1_STRING_get0_data(s),
 			    (size_t)ASN1_STRING_length(s));
 		} else if (g->type == GEN_IPADD) {
 			s = g->d.iPAddress;
@@ -163,14 +179,33 @@ sans_text(char *out, size_t outlen, X509 *x)
 				    ip, sizeof(ip));
 			else
 				continue;
-			if (out[0] != '\0')
-				append_esc(out, outlen, (const unsigned char *)",", 1);
-			append_esc(out, outlen, (const unsigned char *)"IP:", 3);
-			append_esc(out, outlen, (const unsigned char *)ip,
-			    strlen(ip));
+			if (n++ > 0)
+				BIO_write(b, ",", 1);
+			BIO_printf(b, "IP:%s", ip);
 		}
 	}
 	GENERAL_NAMES_free(gens);
+	return bio_text(b);
+}
+
+static void
+free_text(char *p)
+{
+	if (p != empty)
+		free(p);
+}
+
+void
+cert_verdict_clear(struct cert_verdict *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->ncerts; i++) {
+		free_text(v->info[i].subject);
+		free_text(v->info[i].issuer);
+		free_text(v->info[i].sans);
+	}
+	v->ncerts = 0;
 }
 
 static int64_t
@@ -199,9 +234,9 @@ describe(X509 *x, const uint8_t *der, size_t len, struct cert_info *ci)
 		hex(ci->sha256, md, mdlen);
 	if (X509_pubkey_digest(x, EVP_sha256(), md, &mdlen) == 1)
 		hex(ci->spki_sha256, md, mdlen);
-	name_text(ci->subject, sizeof(ci->subject), X509_get_subject_name(x));
-	name_text(ci->issuer, sizeof(ci->issuer), X509_get_issuer_name(x));
-	sans_text(ci->sans, sizeof(ci->sans), x);
+	ci->subject = name_text(X509_get_subject_name(x));
+	ci->issuer = name_text(X509_get_issuer_name(x));
+	ci->sans = sans_text(x);
 	ci->not_before = asn1_seconds(X509_get0_notBefore(x));
 	ci->not_after = asn1_seconds(X509_get0_notAfter(x));
 	if ((pk = X509_get0_pubkey(x)) != NULL) {

@@ -14,15 +14,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CERT_CHAIN_MAX	8	/* certificates of a chain decoded; more are ignored */
+#define CERT_CHAIN_MAX	16	/* certificates of a chain decoded; more are ignored */
 
 /* What one certificate shows, for the `certs` table. */
 struct cert_info {
 	char	sha256[65];		/* of the DER, lower-case hex */
 	char	spki_sha256[65];	/* of the public key (SPKI), for pins */
-	char	subject[256];		/* RFC 2253, escaped */
-	char	issuer[256];
-	char	sans[512];		/* DNS and IP names, comma separated */
+	char	*subject;		/* RFC 2253 (non-ASCII as \\XX), whole */
+	char	*issuer;
+	char	*sans;			/* DNS names (escaped as in alerts) and
+					   IP:addresses, comma separated, whole */
 	int64_t	not_before, not_after;	/* seconds since the epoch */
 	char	key_type[16];		/* RSA, EC, ED25519, ... */
 	int	key_bits;
@@ -54,10 +55,14 @@ struct cert_store *cert_store_new(const char *ca_file, const char *ca_path,
 		    char *err, size_t errlen);
 void		 cert_store_free(struct cert_store *);
 
+/* Frees the texts of the verdict's certificates. */
+void		 cert_verdict_clear(struct cert_verdict *);
+
 /*
  * Judges a chain as sent (leaf first; the rest used only to build a path,
  * in any order) at ts_us, pcap time, against name (the SNI, lower case;
- * NULL or "" skips the name check).  Always fills *v.
+ * NULL or "" skips the name check).  Always fills *v; clear it with
+ * cert_verdict_clear().  The texts are never NULL.
  */
 void		 cert_judge(struct cert_store *, const uint8_t *const *der,
 		    const size_t *lens, size_t n, const char *name,

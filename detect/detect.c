@@ -550,6 +550,7 @@ on_certificate(struct detect_session *s, const struct tls_event *ev,
 		detect_textf(buf, sizeof(buf), "%s", v->reason);
 		raise_alert(s, h, ALERT_CERT_UNTRUSTED, SEV_MEDIUM, ev->frame,
 		    buf);
+		cert_verdict_clear(v);
 		free(v);
 		return;
 	}
@@ -611,6 +612,7 @@ on_certificate(struct detect_session *s, const struct tls_event *ev,
 		raise_alert(s, h, ALERT_CERT_CHANGED, v->problems == 0 ?
 		    SEV_LOW : SEV_HIGH, ev->frame, buf);
 	}
+	cert_verdict_clear(v);
 	free(v);
 }
 

@@ -136,6 +136,7 @@ judge(struct cert_store *cs, const struct made *leaf, int with_inter,
 	struct cert_verdict v;
 
 	cert_judge(cs, der, lens, with_inter ? 2 : 1, name, ts, &v);
+	cert_verdict_clear(&v);
 	return v.problems;
 }
 
@@ -344,6 +345,7 @@ sts_126(void)
 	cert_judge(cs, der, lens, 4, "mail.example.com", NOW_US, &v);
 	CHECK_EQ_U(v.problems, 0);
 	CHECK_EQ_U(v.ncerts, 4);
+	cert_verdict_clear(&v);
 	unmake(&l);
 	cert_store_free(cs);
 }
@@ -398,6 +400,56 @@ all_problems_and_info(void)
 	CHECK_EQ_U(v.info[0].key_bits, 256);
 	CHECK(v.info[0].not_after == NOW - DAY);
 	CHECK(strlen(v.info[0].sha256) == 64);
+	cert_verdict_clear(&v);
+	unmake(&l);
+	cert_store_free(cs);
+}
+
+/*
+ * Texts are whole however long, and RFC 2253 escapes survive as OpenSSL
+ * wrote them (no second escaping): what an RFC 2253 parser reads back.
+ */
+static void
+long_names(void)
+{
+	struct cert_store *cs = store();
+	char san[4096], want[4096];
+	struct cert_verdict v;
+	struct made l;
+	const uint8_t *der[1];
+	size_t lens[1], n = 0, w = 0;
+	int i;
+
+	for (i = 0; i < 60; i++) {
+		n += (size_t)snprintf(san + n, sizeof(san) - n,
+		    "%sDNS:host-%02d.a-rather-long-name.example", i ? "," : "", i);
+		w += (size_t)snprintf(want + w, sizeof(want) - w,
+		    "%shost-%02d.a-rather-long-name.example", i ? "," : "", i);
+	}
+	l = make("mail.example.com", san, NOW - DAY, NOW + DAY, &inter, 0);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(l.x), "O",
+	    MBSTRING_UTF8, (const unsigned char *)"Caf\xc3\xa9, a+b \\ c",
+	    -1, -1, 0);
+	X509_sign(l.x, inter.k, EVP_sha256());
+	free(l.der);
+	{
+		int len = i2d_X509(l.x, NULL);
+		unsigned char *p;
+
+		l.der = malloc((size_t)len);
+		p = l.der;
+		i2d_X509(l.x, &p);
+		l.len = (size_t)len;
+	}
+	der[0] = l.der;
+	lens[0] = l.len;
+	cert_judge(cs, der, lens, 1, "host-59.a-rather-long-name.example",
+	    NOW_US, &v);
+	CHECK(strcmp(v.info[0].sans, want) == 0);
+	CHECK(strcmp(v.info[0].subject,
+	    "O=Caf\\C3\\A9\\, a\\+b \\\\ c,CN=mail.example.com") == 0);
+	CHECK_EQ_U(v.problems & CERT_NAME_MISMATCH, 0);
+	cert_verdict_clear(&v);
 	unmake(&l);
 	cert_store_free(cs);
 }
@@ -456,6 +508,7 @@ main(void)
 	RUN(sts_126);
 	RUN(sts_127);
 	RUN(all_problems_and_info);
+	RUN(long_names);
 	RUN(garbage);
 	RUN(bad_ca_file);
 	unlink(ca_file);
