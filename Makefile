@@ -4,8 +4,9 @@
 #   make test                 unit tests, regression captures, interop suites
 #   make SANITIZER=address,undefined test
 #   make WERROR=1             warnings are errors (CI)
-#   make run                  analyse two bundled captures (a clean STARTTLS
-#                             session, a stripped one) into ./stripwatch.db
+#   make run                  analyse three bundled captures (a clean STARTTLS
+#                             session, a stripped one, an intercepted TLS one
+#                             under an MTA-STS policy) into ./stripwatch.db
 
 CC	?= cc
 PKGS	 = libpcap libndpi openssl sqlite3 zlib libunbound libcurl
@@ -126,15 +127,18 @@ test: stripwatch $(UNIT_TESTS)
 
 run: stripwatch
 	./stripwatch -r pcaps/clean-starttls/input.pcap \
-	    -r pcaps/strip-xxxxxxxa/input.pcap -w stripwatch.db
+	    -r pcaps/strip-xxxxxxxa/input.pcap -r pcaps/tls-intercept/input.pcap \
+	    --ca-file pcaps/tls-ca.pem --no-fetch \
+	    --policy-dir pcaps/tls-intercept/policies -w stripwatch.db
 	@sqlite3 -header -column stripwatch.db \
 	    "SELECT client_ip, client_port, server_ip, server_port, protocol, \
 	     c2s_bytes, s2c_bytes, c2s_gaps + s2c_gaps AS gaps, conflicts \
 	     FROM flows ORDER BY id DESC LIMIT 10; \
-	     SELECT id, server_ip, server_port, banner_host, starttls_offered, \
-	     tls, outcome FROM sessions ORDER BY id DESC LIMIT 10; \
-	     SELECT kind, severity, frame, evidence FROM alerts \
-	     ORDER BY id DESC LIMIT 10"
+	     SELECT id, server_port, banner_host, starttls_offered, outcome, \
+	     sni, tls_version, cert_status, sts FROM sessions \
+	     ORDER BY id DESC LIMIT 10; \
+	     SELECT kind, severity, frame, substr(evidence, 1, 120) AS evidence \
+	     FROM alerts ORDER BY id DESC LIMIT 10"
 
 clean: fuzz-clean
 	rm -f stripwatch *.o */*.o libstripwatch.a $(UNIT_TESTS) .flags-* \
