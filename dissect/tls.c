@@ -36,6 +36,13 @@
 #define EXT_SUPPORTED_VERSIONS	43
 
 #define SESSION_ID_MAX		32	/* bytes, RFC 5246 7.4.1.2 */
+
+/* The fields that hold these limits are only so wide. */
+_Static_assert(TLS_RECORD_MAX <= 0xffff, "rleft is 16 bits");
+_Static_assert(TLS_HS_MAX >= 256 && TLS_HS_MAX < (1L << 24),
+    "a handshake length is 24 bits");
+_Static_assert(TLS_CERTS_MAX >= 1 && TLS_VERSIONS_MAX >= 1 &&
+    TLS_SNI_MAX >= 1, "limits of at least one");
 #define SNI_OUT_MAX	(TLS_SNI_MAX * 4 + 5)	/* all \xNN, then \..., NUL */
 
 enum dstate {

@@ -104,7 +104,11 @@ struct tls_event {
 	/* ALERT */
 	uint8_t			 level;		/* 1 warning, 2 fatal */
 	uint8_t			 description;
-	/* MALFORMED: a short static text */
+	/*
+	 * MALFORMED: a short static text naming the field, e.g. "record
+	 * version", "certificate length", "sslv2 hello", "interleaved
+	 * record"; "out of memory" when a message buffer could not grow.
+	 */
 	const char		*why;
 };
 
@@ -132,10 +136,12 @@ struct tls_session *tls_new(void);
  * Events go to the sink (which may be NULL) before this returns; their
  * pointers are valid only during the callback.  The events depend only
  * on each direction's bytes and the order of the calls, never on how a
- * direction's bytes were cut.  Returns TLS_DONE once both directions are
- * encrypted, malformed or gapped, or once the server's certificate was
- * seen and the client's direction is no longer clear; later calls then
- * do nothing and return TLS_DONE again.
+ * direction's bytes were cut.  Only ClientHello (from 0), ServerHello
+ * (from 1) and Certificate are read; other messages are counted past
+ * unbuffered.  Returns TLS_DONE once both directions are encrypted,
+ * malformed or gapped, or once the server's certificate was seen and
+ * the client's direction is no longer clear; later calls then do
+ * nothing and return TLS_DONE again.
  */
 enum tls_result	 tls_feed(struct tls_session *, int dir, const uint8_t *buf,
 		    size_t len, uint64_t frame, const struct tls_sink *);
