@@ -36,6 +36,15 @@
 #define SMTP_DOMAIN_MAX		128		/* bytes per domain kept */
 #define SMTP_TEXT_MAX		256		/* bytes of banner/EHLO name kept */
 
+/* TLS dissection (RFC 5246, 8446, 6066). */
+#define TLS_RECORD_MAX		(16384 + 2048)	/* record body, bytes (RFC 5246 6.2.3) */
+#define TLS_HS_MAX		(128 * 1024)	/* handshake message kept, bytes; a longer
+						   Certificate is cut, a longer hello stops
+						   the direction */
+#define TLS_CERTS_MAX		16		/* certificates reported per chain */
+#define TLS_VERSIONS_MAX	16		/* supported_versions kept, GREASE removed */
+#define TLS_SNI_MAX		255		/* server_name bytes reported; more is cut */
+
 /* Decoding. */
 #define DECODE_VLAN_MAX		4		/* stacked 802.1Q/802.1ad tags followed */
 #define DECODE_IP6_EXT_MAX	8		/* IPv6 extension headers followed */

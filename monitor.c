@@ -688,7 +688,7 @@ app_close(struct run *run, struct flow *f, const struct flow_record *r)
 		ss.starttls_reply = sum.starttls_reply;
 		ss.tls = sum.tls;
 		ss.mail_in_clear = sum.mail_in_clear;
-		ss.complete = !incomplete;
+		ss.complete = !incomplete && !sum.tls_lost;
 		ss.sni = sum.sni[0] != '\0' ? sum.sni : NULL;
 		ss.tls_version = sum.tls_version;
 		ss.cipher = sum.cipher;

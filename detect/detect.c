@@ -39,6 +39,7 @@ struct detect_session {
 	uint16_t	version;	/* negotiated, 0 until a ServerHello */
 	int		cipher;
 	bool		resumed, server_dark, cert_seen, client_refused;
+	bool		tls_lost;	/* TLS unreadable before it went dark */
 	uint64_t	cert_frame;
 	unsigned	cert_problems;
 	int64_t		cert_id;
@@ -622,7 +623,11 @@ detect_tls_event(struct detect_session *s, const struct tls_event *ev,
 {
 	switch (ev->type) {
 	case TLS_EV_CLIENT_HELLO:
-		if (s->sni[0] == '\0' && ev->sni != NULL)
+		/*
+		 * A name with bytes no host name has is kept out: it names
+		 * no MX, so no certificate or policy is judged by it.
+		 */
+		if (s->sni[0] == '\0' && ev->sni != NULL && !ev->sni_bad)
 			snprintf(s->sni, sizeof(s->sni), "%s", ev->sni);
 		break;
 	case TLS_EV_SERVER_HELLO:
@@ -643,6 +648,12 @@ detect_tls_event(struct detect_session *s, const struct tls_event *ev,
 	case TLS_EV_ENCRYPTED:
 		if (ev->dir == 1)
 			s->server_dark = true;
+		break;
+	case TLS_EV_MALFORMED:
+	case TLS_EV_GAP:
+		/* The handshake was not seen whole: the session neither. */
+		if (!s->server_dark)
+			s->tls_lost = true;
 		break;
 	default:
 		break;
@@ -706,6 +717,7 @@ detect_session_end(struct detect_session *s, uint32_t conflicts,
 	sum->cert_problems = s->cert_problems;
 	sum->client_refused = s->client_refused;
 	sum->mail_frame = s->mail_frame;
+	sum->tls_lost = s->tls_lost;
 	sum->plaintext_alerted = RAISED(s, ALERT_PLAINTEXT_MAIL) != 0;
 	sum->cert_frame = s->cert_frame;
 	problem_text(sum->cert_problem_text, sizeof(sum->cert_problem_text),

@@ -101,6 +101,7 @@ struct detect_summary {
 	bool		client_refused;
 	uint64_t	mail_frame;	/* first MAIL/RCPT/DATA in clear */
 	bool		plaintext_alerted;	/* plaintext_mail was raised */
+	bool		tls_lost;	/* the TLS handshake was not seen whole */
 	uint64_t	cert_frame;	/* the server's Certificate */	/* client alert after the certificate */
 	const char	*cert_status;	/* NULL (no TLS), ok, problems,
 					   not_observable_tls13, ... */

@@ -17,28 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * Limits of the TLS dissector.  XXX move to config.h (not ours to edit
- * while others work on it).
- */
-#ifndef TLS_RECORD_MAX
-#define TLS_RECORD_MAX		(16384 + 2048)	/* record body, bytes (RFC 5246 6.2.3) */
-#endif
-#ifndef TLS_HS_MAX
-#define TLS_HS_MAX		(128 * 1024)	/* handshake message kept, bytes; a
-						   longer Certificate is cut, a
-						   longer hello stops the direction */
-#endif
-#ifndef TLS_CERTS_MAX
-#define TLS_CERTS_MAX		16		/* certificates reported per chain */
-#endif
-#ifndef TLS_VERSIONS_MAX
-#define TLS_VERSIONS_MAX	16		/* supported_versions kept */
-#endif
-#ifndef TLS_SNI_MAX
-#define TLS_SNI_MAX		255		/* server_name bytes reported; more is
-						   cut and flagged sni_bad */
-#endif
+#include "config.h"
 
 struct tls_session;
 
