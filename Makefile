@@ -49,7 +49,7 @@ LIB_SRCS = monitor.c capture/capture.c capture/decode.c \
 	   dissect/classify.c dissect/flow.c dissect/reasm.c dissect/smtp.c \
 	   dissect/tls.c detect/detect.c detect/expect.c detect/cert.c \
 	   detect/sts.c policy/sts.c policy/fetch.c policy/policy.c \
-	   store/store.c store/json.c
+	   store/store.c store/json.c store/syslog.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 HDRS	 = config.h monitor.h $(wildcard */*.h)
 
@@ -66,7 +66,7 @@ UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
 	     tests/unit/test_policy tests/unit/test_tls tests/unit/test_sts
 
 .PHONY: all test unit cli regress alerts public-alerts live interop reseg \
-	fetch certs-interop run clean
+	fetch certs-interop feed run clean
 
 all: stripwatch
 
@@ -77,8 +77,8 @@ libstripwatch.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
-stripwatch: stripwatch.o libstripwatch.a
-	$(CC) $(LDFLAGS) -o $@ stripwatch.o libstripwatch.a $(LIBS)
+stripwatch: stripwatch.o report.o libstripwatch.a
+	$(CC) $(LDFLAGS) -o $@ stripwatch.o report.o libstripwatch.a $(LIBS)
 
 tests/unit/%: tests/unit/%.c tests/unit/check.h libstripwatch.a $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libstripwatch.a $(LIBS)
@@ -97,6 +97,9 @@ live: stripwatch
 
 alerts: stripwatch
 	@tests/alerts.sh
+
+feed: stripwatch
+	@tests/feed.sh
 
 public-alerts: stripwatch
 	@tests/public_alerts.sh
@@ -121,7 +124,7 @@ fetch: tests/fetch_drv stripwatch
 
 # Every suite runs even when an earlier one fails; the summary says which.
 SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg \
-	  fetch certs-interop
+	  fetch certs-interop feed
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 

@@ -23,6 +23,7 @@
 #include "detect/expect.h"
 #include "policy/policy.h"
 #include "store/json.h"
+#include "store/syslog.h"
 #include "store/store.h"
 #include "monitor.h"
 
@@ -48,6 +49,7 @@ struct run {
 	const struct monitor_opts *o;
 	struct store	*store;
 	struct json_feed *json;		/* NULL without --json */
+	struct syslog_feed *syslog;	/* NULL without --syslog */
 	struct expect	*expect;	/* NULL without --expect-starttls */
 	int64_t		 run_id;
 	bool		 store_failed;
@@ -81,6 +83,7 @@ struct judge {
 };
 
 static struct capture *running;	/* for the signal handler */
+static volatile sig_atomic_t reopen_feeds;	/* SIGHUP seen */
 
 static void
 on_signal(int sig)
@@ -88,6 +91,27 @@ on_signal(int sig)
 	(void)sig;
 	if (running != NULL)
 		capture_stop(running);
+}
+
+/* SIGHUP: the feeds reopen (logrotate, a restarted collector). */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reopen_feeds = 1;
+}
+
+static void
+feeds_reopen(struct run *run)
+{
+	char err[512];
+
+	reopen_feeds = 0;
+	if (run->json != NULL && !json_reopen(run->json, err, sizeof(err)))
+		fprintf(stderr, "stripwatch: JSON feed: %s\n", err);
+	if (run->syslog != NULL && !syslog_reopen(run->syslog, err,
+	    sizeof(err)))
+		fprintf(stderr, "stripwatch: syslog: %s\n", err);
 }
 
 void
@@ -130,8 +154,10 @@ commit(struct run *run)
 	if (run->store_failed || !store_flush(run->store)) {
 		store_failed(run);
 		json_discard(run->json);
+		syslog_discard(run->syslog);
 		return false;
 	}
+	syslog_commit(run->syslog);	/* failures are counted inside */
 	if (!json_commit(run->json)) {
 		fprintf(stderr, "stripwatch: JSON feed: write failed\n");
 		return false;
@@ -228,8 +254,10 @@ emit_alert(struct run *run, const struct store_alert *sa)
 		store_failed(run);
 		return;
 	}
-	if (run->json != NULL && !json_queue(run->json, id, sa))
+	if (run->json != NULL && !json_queue(run->json, id, run->run_id, sa))
 		fprintf(stderr, "stripwatch: JSON feed: out of memory\n");
+	if (run->syslog != NULL)
+		syslog_queue(run->syslog, id, run->run_id, sa);
 }
 
 static void
@@ -911,7 +939,7 @@ monitor_run(const struct monitor_opts *mo)
 	struct flow_stats fs;
 	struct store_run sr;
 	struct run run;
-	struct sigaction sa, old_int, old_term;
+	struct sigaction sa, old_int, old_term, old_hup;
 	char err[512];
 	enum capture_result cr;
 	uint64_t flushed = 0, polls = 0, npkts = 0;
@@ -934,10 +962,13 @@ monitor_run(const struct monitor_opts *mo)
 	if ((o.expect_file != NULL && (run.expect = expect_load(o.expect_file,
 	    err, sizeof(err))) == NULL) || (o.json != NULL &&
 	    (run.json = json_open(o.json, err, sizeof(err))) == NULL) ||
+	    (o.syslog != NULL &&
+	    (run.syslog = syslog_open(o.syslog, err, sizeof(err))) == NULL) ||
 	    (run.store = store_open(o.db, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "stripwatch: %s\n", err);
 		expect_free(run.expect);
 		json_close(run.json);
+		syslog_close(run.syslog);
 		capture_close(cap);
 		return MONITOR_EXIT_ERROR;
 	}
@@ -950,6 +981,8 @@ monitor_run(const struct monitor_opts *mo)
 		fprintf(stderr, "stripwatch: %s: %s\n", o.db,
 		    store_error(run.store));
 		store_close(run.store);
+		json_close(run.json);
+		syslog_close(run.syslog);
 		capture_close(cap);
 		return MONITOR_EXIT_ERROR;
 	}
@@ -960,6 +993,7 @@ monitor_run(const struct monitor_opts *mo)
 		cert_store_free(run.certs);
 		store_close(run.store);
 		json_close(run.json);
+		syslog_close(run.syslog);
 		expect_free(run.expect);
 		capture_close(cap);
 		return MONITOR_EXIT_ERROR;
@@ -977,6 +1011,7 @@ monitor_run(const struct monitor_opts *mo)
 		classify_free(cls);
 		store_close(run.store);
 		json_close(run.json);
+		syslog_close(run.syslog);
 		expect_free(run.expect);
 		capture_close(cap);
 		return MONITOR_EXIT_ERROR;
@@ -988,6 +1023,8 @@ monitor_run(const struct monitor_opts *mo)
 	running = cap;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, &old_hup);
 
 	for (;;) {
 		struct capture_frame fr;
@@ -995,6 +1032,8 @@ monitor_run(const struct monitor_opts *mo)
 		enum decode_result dr;
 
 		cr = capture_next(cap, &fr, err, sizeof(err));
+		if (reopen_feeds)
+			feeds_reopen(&run);
 		if (err[0] != '\0')
 			fprintf(stderr, "stripwatch: %s\n", err);
 		/* Live, rows reach the disk within a second of their close. */
@@ -1048,6 +1087,7 @@ monitor_run(const struct monitor_opts *mo)
 	running = NULL;
 	sigaction(SIGINT, &old_int, NULL);	/* the caller's again */
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	if (cr == CAPTURE_ERROR) {
 		fprintf(stderr, "stripwatch: %s\n", err);
 		failed = true;
@@ -1073,6 +1113,7 @@ monitor_run(const struct monitor_opts *mo)
 		failed = true;
 	store_close(run.store);
 	json_close(run.json);
+	syslog_close(run.syslog);
 	expect_free(run.expect);
 	if (!o.quiet) {
 		summary(&sr, &fs);

@@ -23,6 +23,7 @@ struct monitor_opts {
 	const char	*db;		/* SQLite path (":memory:" for tests) */
 	const char	*filter;	/* BPF expression or NULL */
 	const char	*json;		/* alert feed path, "-", or NULL */
+	const char	*syslog;	/* --syslog SPEC (store/syslog.h), or NULL */
 	const char	*expect_file;	/* --expect-starttls list, or NULL */
 	int		 snaplen, buffer_kb;	/* live; 0 = default */
 	bool		 immediate;	/* live: no batching in the kernel */

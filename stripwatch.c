@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "monitor.h"
+#include "report.h"
 #include "policy/fetch.h"
 
 #define SW_VERSION	"0.1.0"
@@ -20,6 +21,10 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: stripwatch [-r FILE]... [-i IFACE] [-w DB] [options] "
 	    "[filter expression]\n"
+	    "       stripwatch alerts [-w DB] [--since T] [--until T] "
+	    "[--kind K]... [--server ADDR[:PORT]]\n"
+	    "                         [--severity MIN] [--limit N] "
+	    "[--format table|json|csv]\n"
 	    "  -r FILE          read a pcap or pcapng file (repeat for more; "
 	    "gzip is fine)\n"
 	    "  -i IFACE         capture live from an interface\n"
@@ -35,6 +40,10 @@ usage(FILE *f)
 	    "      --flows-max N  flows held at once (default %u)\n"
 	    "      --json PATH  also write each alert as a JSON line (- for "
 	    "stdout)\n"
+	    "      --syslog SPEC  also send each alert to syslog (RFC 5424): "
+	    "udp://HOST[:PORT],\n"
+	    "                   tcp://HOST[:PORT] or unix:PATH; "
+	    "?facility=NAME (default local0)\n"
 	    "      --expect-starttls FILE  servers (addresses, CIDRs) that "
 	    "must offer STARTTLS\n"
 	    "certificates:\n"
@@ -113,7 +122,7 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 {
 	enum { O_IMMEDIATE = 256, O_NOCKSUM, O_NOCLASSIFY, O_FLOWSMAX, O_JSON,
 	    O_EXPECT, O_CAFILE, O_CAPATH, O_NOFETCH, O_POLICYDIR, O_DOMAINS,
-	    O_DNS, O_STSCA, O_FETCHTO, O_HTTPSPORT };
+	    O_DNS, O_STSCA, O_FETCHTO, O_HTTPSPORT, O_SYSLOG };
 	static const struct option lopts[] = {
 		{ "read",	 required_argument, NULL, 'r' },
 		{ "interface",	 required_argument, NULL, 'i' },
@@ -124,6 +133,7 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 		{ "no-classify", no_argument,	    NULL, O_NOCLASSIFY },
 		{ "flows-max",	 required_argument, NULL, O_FLOWSMAX },
 		{ "json",	 required_argument, NULL, O_JSON },
+		{ "syslog",	 required_argument, NULL, O_SYSLOG },
 		{ "expect-starttls", required_argument, NULL, O_EXPECT },
 		{ "ca-file",	 required_argument, NULL, O_CAFILE },
 		{ "ca-path",	 required_argument, NULL, O_CAPATH },
@@ -181,6 +191,9 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 			break;
 		case O_JSON:
 			o->json = optarg;
+			break;
+		case O_SYSLOG:
+			o->syslog = optarg;
 			break;
 		case O_EXPECT:
 			o->expect_file = optarg;
@@ -255,6 +268,8 @@ main(int argc, char **argv)
 	char *filter = NULL;
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "alerts") == 0)
+		return alerts_main(argc - 1, argv + 1);
 	parse_opts(argc, argv, &o, &files, &filter);
 	rc = monitor_run(&o);
 	free(files);
