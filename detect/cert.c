@@ -105,7 +105,8 @@ bio_text(BIO *b)
 		BIO_free(b);
 		return empty;
 	}
-	memcpy(out, p, (size_t)n);
+	if (n > 0)		/* an empty BIO has no buffer at all */
+		memcpy(out, p, (size_t)n);
 	out[n] = '\0';
 	for (p = out; *p != '\0'; p++)	/* whatever a library let through */
 		if (*p < 0x20 || *p > 0x7e)
