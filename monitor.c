@@ -5,11 +5,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "capture/capture.h"
@@ -120,6 +123,8 @@ monitor_opts_default(struct monitor_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->db = "stripwatch.db";
 	o->verify = o->classify = o->fetch = true;
+	o->user = MONITOR_USER;
+	o->stats_interval = MONITOR_STATS_INTERVAL;
 	flow_limits_default(&o->lim);
 }
 
@@ -876,6 +881,46 @@ sts_finish(struct run *run)
 	pending_run(run, true);
 }
 
+/*
+ * A live sensor gives root up once the interface is open: everything it
+ * parses arrives after that, as the unprivileged user, who must be able to
+ * write the database and the feeds.  setgroups, then setgid, then setuid,
+ * and a check that root cannot be taken back.
+ */
+static bool
+drop_privileges(const struct monitor_opts *o, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || o->allow_root)
+		return true;
+	if (o->user == NULL || (pw = getpwnam(o->user)) == NULL) {
+		snprintf(err, errlen, "user %s does not exist: create it (make "
+		    "install does), name another with --user, or keep root "
+		    "with --allow-root", o->user != NULL ? o->user : "(none)");
+		return false;
+	}
+	if (pw->pw_uid == 0) {
+		if (o->allow_root)
+			return true;
+		snprintf(err, errlen, "--user %s is root: give an unprivileged "
+		    "user, or --allow-root", o->user);
+		return false;
+	}
+	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		snprintf(err, errlen, "dropping to %s: %s", o->user,
+		    strerror(errno));
+		return false;
+	}
+	if (setuid(0) == 0 || geteuid() == 0) {
+		snprintf(err, errlen, "root could be regained after dropping "
+		    "to %s", o->user);
+		return false;
+	}
+	return true;
+}
+
 static void
 fill_run(struct store_run *sr, const struct run *run, struct capture *cap,
     const struct flow_stats *fs)
@@ -942,7 +987,7 @@ monitor_run(const struct monitor_opts *mo)
 	struct sigaction sa, old_int, old_term, old_hup;
 	char err[512];
 	enum capture_result cr;
-	uint64_t flushed = 0, polls = 0, npkts = 0;
+	uint64_t flushed = 0, polls = 0, npkts = 0, stats_at;
 	bool failed = false;
 
 	memset(&co, 0, sizeof(co));
@@ -955,6 +1000,11 @@ monitor_run(const struct monitor_opts *mo)
 	co.immediate = o.immediate;
 	if ((cap = capture_open(&co, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "stripwatch: %s\n", err);
+		return MONITOR_EXIT_ERROR;
+	}
+	if (o.iface != NULL && !drop_privileges(&o, err, sizeof(err))) {
+		fprintf(stderr, "stripwatch: %s\n", err);
+		capture_close(cap);
 		return MONITOR_EXIT_ERROR;
 	}
 	memset(&run, 0, sizeof(run));
@@ -1017,6 +1067,7 @@ monitor_run(const struct monitor_opts *mo)
 		return MONITOR_EXIT_ERROR;
 	}
 
+	stats_at = wall_us();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -1040,6 +1091,18 @@ monitor_run(const struct monitor_opts *mo)
 		if (o.iface != NULL && (cr == CAPTURE_AGAIN || ++polls % 64 == 0) &&
 		    wall_us() - flushed > MONITOR_FLUSH_US) {
 			flushed = wall_us();
+			/* And the counters, every stats_interval seconds. */
+			if (o.stats_interval > 0 && flushed - stats_at >=
+			    o.stats_interval * 1000000ULL) {
+				stats_at = flushed;
+				flow_table_stats(ft, &fs);
+				fill_run(&sr, &run, cap, &fs);
+				sr.ended = 0;		/* still running */
+				sr.status = "running";
+				if (!store_run_update(run.store, run.run_id,
+				    &sr))
+					store_failed(&run);
+			}
 			if (!commit(&run))
 				break;
 		}

@@ -16,6 +16,9 @@
 #define MONITOR_EXIT_USAGE	2	/* bad command line */
 #define MONITOR_EXIT_DAMAGED	3	/* input damaged; the rest was processed */
 
+#define MONITOR_USER		"stripwatch"	/* live: privileges dropped to */
+#define MONITOR_STATS_INTERVAL	60	/* live: s between counter updates */
+
 struct monitor_opts {
 	const char	*const *files;	/* offline inputs, in order */
 	size_t		 nfiles;
@@ -41,6 +44,11 @@ struct monitor_opts {
 	const char	*sts_ca_file;	/* trust for the policy fetch */
 	unsigned	 https_port;	/* tests: policy hosts on this port */
 	long		 fetch_timeout_ms;
+	/* Live sensor. */
+	const char	*user;		/* drop to this user after opening the
+					   interface (default MONITOR_USER) */
+	bool		 allow_root;	/* keep root when live */
+	unsigned	 stats_interval; /* s between runs-row updates, live */
 };
 
 /* Fills the defaults: ./stripwatch.db, checksums and nDPI on. */

@@ -35,6 +35,11 @@ usage(FILE *f)
 	    "  -s SNAPLEN       live: bytes kept per packet (default %d)\n"
 	    "  -B KIB           live: kernel buffer in KiB (default %d)\n"
 	    "      --immediate  live: hand each packet over at once\n"
+	    "      --user USER  live: run as USER once the interface is open "
+	    "(default %s)\n"
+	    "      --allow-root live: keep running as root\n"
+	    "      --stats-interval SEC  live: counters to the runs row every "
+	    "SEC s (default %d, 0 off)\n"
 	    "      --no-checksum  do not verify IP/TCP checksums\n"
 	    "      --no-classify  do not run nDPI\n"
 	    "      --flows-max N  flows held at once (default %u)\n"
@@ -73,7 +78,8 @@ usage(FILE *f)
 	    "  -h, --help       this text\n"
 	    "exit status: 0 done, 1 error, 2 bad usage, 3 input damaged "
 	    "(what was readable was processed)\n",
-	    CAPTURE_SNAPLEN, CAPTURE_BUFFER_KB, FLOW_MAX, FETCH_TIMEOUT_MS);
+	    CAPTURE_SNAPLEN, CAPTURE_BUFFER_KB, MONITOR_USER,
+	    MONITOR_STATS_INTERVAL, FLOW_MAX, FETCH_TIMEOUT_MS);
 }
 
 /* Parses a decimal in [lo, hi]; exits with a message otherwise. */
@@ -122,7 +128,8 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 {
 	enum { O_IMMEDIATE = 256, O_NOCKSUM, O_NOCLASSIFY, O_FLOWSMAX, O_JSON,
 	    O_EXPECT, O_CAFILE, O_CAPATH, O_NOFETCH, O_POLICYDIR, O_DOMAINS,
-	    O_DNS, O_STSCA, O_FETCHTO, O_HTTPSPORT, O_SYSLOG };
+	    O_DNS, O_STSCA, O_FETCHTO, O_HTTPSPORT, O_SYSLOG, O_USER,
+	    O_ALLOWROOT, O_STATS };
 	static const struct option lopts[] = {
 		{ "read",	 required_argument, NULL, 'r' },
 		{ "interface",	 required_argument, NULL, 'i' },
@@ -134,6 +141,9 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 		{ "flows-max",	 required_argument, NULL, O_FLOWSMAX },
 		{ "json",	 required_argument, NULL, O_JSON },
 		{ "syslog",	 required_argument, NULL, O_SYSLOG },
+		{ "user",	 required_argument, NULL, O_USER },
+		{ "allow-root",	 no_argument,	    NULL, O_ALLOWROOT },
+		{ "stats-interval", required_argument, NULL, O_STATS },
 		{ "expect-starttls", required_argument, NULL, O_EXPECT },
 		{ "ca-file",	 required_argument, NULL, O_CAFILE },
 		{ "ca-path",	 required_argument, NULL, O_CAPATH },
@@ -191,6 +201,16 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 			break;
 		case O_JSON:
 			o->json = optarg;
+			break;
+		case O_USER:
+			o->user = optarg;
+			break;
+		case O_ALLOWROOT:
+			o->allow_root = true;
+			break;
+		case O_STATS:
+			o->stats_interval = (unsigned)number("--stats-interval",
+			    optarg, 0, 86400);
 			break;
 		case O_SYSLOG:
 			o->syslog = optarg;

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE		/* fopencookie */
 #include <errno.h>
 #include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,18 @@ open_live(const struct capture_opts *o, char *err, size_t errlen)
 	if (rc > 0)	/* a warning: carry on, but say it */
 		fprintf(stderr, "stripwatch: %s: %s\n", o->iface,
 		    pcap_statustostr(rc));
+	/*
+	 * Non-blocking, and capture_next() waits in poll() itself: with
+	 * TPACKET_V3 an idle interface never times out a read, and a sensor
+	 * must commit, count and take policy answers on an idle link too.
+	 */
+	if (pcap_setnonblock(p, 1, ebuf) != 0 ||
+	    pcap_get_selectable_fd(p) < 0) {
+		snprintf(err, errlen, "%s: cannot poll the capture: %s",
+		    o->iface, ebuf[0] ? ebuf : "no selectable descriptor");
+		pcap_close(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -241,8 +254,14 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 		rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == 1)
 			break;
-		if (rc == 0)
-			return CAPTURE_AGAIN;	/* live timeout */
+		if (rc == 0) {		/* live, nothing waiting */
+			struct pollfd pfd;
+
+			pfd.fd = pcap_get_selectable_fd(c->pcap);
+			pfd.events = POLLIN;
+			(void)poll(&pfd, 1, CAPTURE_TIMEOUT_MS);  /* EINTR: fine */
+			return CAPTURE_AGAIN;
+		}
 		if (c->opts.iface != NULL) {
 			if (rc == PCAP_ERROR_BREAK)
 				return CAPTURE_END;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # live.sh - live capture on the loopback interface: stripwatch -i lo sees a
 # TCP conversation made here, stops cleanly on SIGINT and SIGTERM, and the
-# flow is in the database with both directions' digests.
+# flow is in the database with both directions' digests; the sensor drops
+# root for the user it is given, refuses to keep root unasked, and writes
+# its counters to the runs row while it runs.
 # Needs the capture privilege (root or CAP_NET_RAW); skipped otherwise.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,7 +40,8 @@ PYEOF
 
 run_case() {	# signal port
 	sig=$1 port=$2 db="$tmp/live-$1.db"
-	"$bin" -q --no-fetch -i lo --immediate -w "$db" "tcp port $port" 2>"$tmp/err" &
+	"$bin" -q --no-fetch --allow-root -i lo --immediate -w "$db" \
+	    "tcp port $port" 2>"$tmp/err" &
 	pid=$!
 	sleep 1.5
 	talk "$port"
@@ -73,5 +76,56 @@ else
 	echo "FAIL live bad interface: exit $rc: $(cat "$tmp/err")"
 	failed=$((failed + 1))
 fi
+check() {	# check NAME CONDITION-RESULT DETAIL
+	if [ "$2" = 0 ]; then
+		echo "PASS live $1"
+		passed=$((passed + 1))
+	else
+		echo "FAIL live $1: $3"
+		failed=$((failed + 1))
+	fi
+}
+
+# Privileges: dropped to the user given, right after the interface opened;
+# the database (in a directory that user may write) is that user's.
+if id nobody >/dev/null 2>&1; then
+	drop=$(mktemp -d) && chmod 1777 "$drop"
+	trap 'rm -rf "$tmp" "$drop"' EXIT
+	db="$drop/s.db"
+	"$bin" -q --no-fetch --user nobody --stats-interval 1 -i lo \
+	    --immediate -w "$db" "tcp port 47027" 2>"$tmp/err" &
+	pid=$!
+	sleep 1.5
+	uid=$(awk '/^Uid:/ { print $2 "/" $3 "/" $4 "/" $5 }' /proc/$pid/status)
+	nob=$(id -u nobody)
+	check "runs as nobody" "$([ "$uid" = "$nob/$nob/$nob/$nob" ]; echo $?)" \
+	    "uid $uid: $(cat "$tmp/err")"
+	talk 47027
+	sleep 2.5
+	# Counters while it runs (the stats interval is 1 s).
+	row=$(sqlite3 "$db" "SELECT status, packets > 0, ended IS NULL OR
+	    ended = 0 FROM runs" 2>&1)
+	check "counters while running" "$([ "$row" = "running|1|1" ]; echo $?)" \
+	    "runs row '$row'"
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	owner=$(stat -c %U "$db")
+	flows=$(sqlite3 "$db" "SELECT count(*) FROM flows WHERE
+	    server_port = 47027" 2>&1)
+	check "dropped run ends clean" "$([ $rc -eq 0 ] && [ "$owner" = nobody ] &&
+	    [ "$flows" = 1 ]; echo $?)" "exit $rc, owner $owner, flows $flows: $(cat "$tmp/err")"
+fi
+
+# Root is kept only when asked: a missing user, or root itself, is refused.
+"$bin" -q --no-fetch --user no-such-user-sw -i lo -w "$tmp/y.db" 2>"$tmp/err"
+rc=$?
+check "unknown user refused" "$([ $rc -eq 1 ] && grep -q 'no-such-user-sw does not exist' "$tmp/err"; echo $?)" \
+    "exit $rc: $(cat "$tmp/err")"
+"$bin" -q --no-fetch --user root -i lo -w "$tmp/y.db" 2>"$tmp/err"
+rc=$?
+check "root as --user refused" "$([ $rc -eq 1 ] && grep -q 'allow-root' "$tmp/err"; echo $?)" \
+    "exit $rc: $(cat "$tmp/err")"
+
 echo "live: $passed passed, $failed failed"
 [ $failed -eq 0 ]
