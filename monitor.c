@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,23 +50,51 @@ struct pending {
 	struct detect_summary sum;
 };
 
+/*
+ * What the workers share.  One lock guards the store, the feeds, the
+ * policies and the waiting sessions: the database has one writer however
+ * many workers capture.
+ */
 struct run {
 	const struct monitor_opts *o;
+	pthread_mutex_t	 lock;		/* recursive */
 	struct store	*store;
 	struct json_feed *json;		/* NULL without --json */
 	struct syslog_feed *syslog;	/* NULL without --syslog */
 	struct expect	*expect;	/* NULL without --expect-starttls */
 	int64_t		 run_id;
-	bool		 store_failed;
-	uint64_t	 now_ts;	/* pcap time of the packet at hand */
-	uint64_t	 tcp, malformed, fragments, bad_cksum;
-	uint64_t	 first_ts, last_ts;
+	atomic_bool	 store_failed;
 	uint64_t	 sessions, alerts;
 	struct cert_store *certs;
 	struct policy	*policy;	/* NULL: no MTA-STS judgement */
 	struct pending	*pending, **pending_tail;
 	uint64_t	 npending, sts_unjudged;
+	struct worker	*w;
+	size_t		 nw;
 };
+
+/* One capture handle and everything that follows from its packets. */
+struct worker {
+	struct run	*run;
+	size_t		 idx;
+	struct capture	*cap;
+	struct classify	*cls;
+	struct flow_table *ft;
+	uint64_t	 now_ts;	/* pcap time of the packet at hand */
+	uint64_t	 tcp, malformed, fragments, bad_cksum;
+	uint64_t	 first_ts, last_ts;
+	enum capture_result cr;		/* how the loop ended */
+	char		 err[512];
+	/* Counters published under the lock for the live runs row. */
+	struct capture_stats pcs;
+	struct flow_stats pfs;
+	uint64_t	 ptcp, pmalformed, pfragments, pbad_cksum;
+	uint64_t	 pfirst_ts, plast_ts;
+	pthread_t	 thread;
+};
+
+#define LOCK(run)	pthread_mutex_lock(&(run)->lock)
+#define UNLOCK(run)	pthread_mutex_unlock(&(run)->lock)
 
 /* What the SMTP stages hang on a flow. */
 struct app {
@@ -85,15 +115,20 @@ struct judge {
 	uint64_t		 ts;
 };
 
-static struct capture *running;	/* for the signal handler */
+/* For the signal handler: every worker's capture. */
+static struct capture *running[MONITOR_WORKERS_MAX];
+static size_t nrunning;
 static volatile sig_atomic_t reopen_feeds;	/* SIGHUP seen */
 
 static void
 on_signal(int sig)
 {
+	size_t i;
+
 	(void)sig;
-	if (running != NULL)
-		capture_stop(running);
+	for (i = 0; i < nrunning; i++)
+		if (running[i] != NULL)
+			capture_stop(running[i]);
 }
 
 /* SIGHUP: the feeds reopen (logrotate, a restarted collector). */
@@ -110,11 +145,13 @@ feeds_reopen(struct run *run)
 	char err[512];
 
 	reopen_feeds = 0;
+	LOCK(run);
 	if (run->json != NULL && !json_reopen(run->json, err, sizeof(err)))
 		fprintf(stderr, "stripwatch: JSON feed: %s\n", err);
 	if (run->syslog != NULL && !syslog_reopen(run->syslog, err,
 	    sizeof(err)))
 		fprintf(stderr, "stripwatch: syslog: %s\n", err);
+	UNLOCK(run);
 }
 
 void
@@ -124,6 +161,7 @@ monitor_opts_default(struct monitor_opts *o)
 	o->db = "stripwatch.db";
 	o->verify = o->classify = o->fetch = true;
 	o->user = MONITOR_USER;
+	o->workers = 1;
 	o->stats_interval = MONITOR_STATS_INTERVAL;
 	flow_limits_default(&o->lim);
 }
@@ -156,18 +194,23 @@ static void store_failed(struct run *);
 static bool
 commit(struct run *run)
 {
+	bool ok = true;
+
+	LOCK(run);
 	if (run->store_failed || !store_flush(run->store)) {
 		store_failed(run);
 		json_discard(run->json);
 		syslog_discard(run->syslog);
-		return false;
+		ok = false;
+	} else {
+		syslog_commit(run->syslog);	/* failures are counted inside */
+		if (!json_commit(run->json)) {
+			fprintf(stderr, "stripwatch: JSON feed: write failed\n");
+			ok = false;
+		}
 	}
-	syslog_commit(run->syslog);	/* failures are counted inside */
-	if (!json_commit(run->json)) {
-		fprintf(stderr, "stripwatch: JSON feed: write failed\n");
-		return false;
-	}
-	return true;
+	UNLOCK(run);
+	return ok;
 }
 
 static void
@@ -224,9 +267,14 @@ hook_offered_before(void *ctx, const char *host)
 {
 	struct judge *j = ctx;
 
+	bool yes;
+
 	judge_addrs(j);
-	return store_server_offered_before(j->run->store, j->sip,
+	LOCK(j->run);
+	yes = store_server_offered_before(j->run->store, j->sip,
 	    j->rec->port[1], host);
+	UNLOCK(j->run);
+	return yes;
 }
 
 static bool
@@ -243,9 +291,11 @@ hook_offered(void *ctx, const char *host, bool offered)
 	struct judge *j = ctx;
 
 	judge_addrs(j);
+	LOCK(j->run);
 	if (!store_server_record(j->run->store, j->sip, j->rec->port[1], host,
 	    offered, j->ts))
 		store_failed(j->run);
+	UNLOCK(j->run);
 }
 
 /* Stores an alert and queues it for the feed, which sees it after commit. */
@@ -254,15 +304,18 @@ emit_alert(struct run *run, const struct store_alert *sa)
 {
 	int64_t id;
 
+	LOCK(run);
 	run->alerts++;
 	if ((id = store_alert(run->store, run->run_id, sa)) < 0) {
 		store_failed(run);
+		UNLOCK(run);
 		return;
 	}
 	if (run->json != NULL && !json_queue(run->json, id, run->run_id, sa))
 		fprintf(stderr, "stripwatch: JSON feed: out of memory\n");
 	if (run->syslog != NULL)
 		syslog_queue(run->syslog, id, run->run_id, sa);
+	UNLOCK(run);
 }
 
 static void
@@ -306,10 +359,12 @@ hook_cert_seen(void *ctx, const struct cert_info *ci)
 	sc.key_bits = ci->key_bits;
 	sc.der = ci->der;
 	sc.der_len = ci->der_len;
+	LOCK(j->run);
 	if ((id = store_cert(j->run->store, &sc, j->ts)) < 0) {
 		store_failed(j->run);
-		return 0;
+		id = 0;
 	}
+	UNLOCK(j->run);
 	return id;
 }
 
@@ -320,11 +375,13 @@ hook_pin(void *ctx, const char *server, const char *spki, const char *issuer,
 	struct judge *j = ctx;
 	int r;
 
+	LOCK(j->run);
 	if ((r = store_pin(j->run->store, server, spki, issuer, cert_id,
 	    replace, j->ts, prev, prevlen)) < 0) {
 		store_failed(j->run);
-		return 0;
+		r = 0;
 	}
+	UNLOCK(j->run);
 	return r;
 }
 
@@ -362,13 +419,14 @@ session_begin(struct judge *j)
 	ss.server_port = j->rec->port[1];
 	ss.first_ts = j->rec->first_ts;
 	ss.flow_id = j->rec->id;
+	LOCK(j->run);
 	if ((j->app->session_id = store_session_begin(j->run->store,
 	    j->run->run_id, &ss)) < 0) {
 		j->app->session_id = 0;
 		store_failed(j->run);
-		return;
-	}
-	j->run->sessions++;
+	} else
+		j->run->sessions++;
+	UNLOCK(j->run);
 }
 
 static void
@@ -449,14 +507,15 @@ static void
 on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
     size_t len, uint64_t frame)
 {
-	struct run *run = ctx;
+	struct worker *w = ctx;
+	struct run *run = w->run;
 	struct app *a = app_get(f);
 	struct smtp_sink sink;
 	struct judge j;
 
 	if (a == NULL)
 		return;
-	judge_init(&j, &sink, run, f, run->now_ts);
+	judge_init(&j, &sink, run, f, w->now_ts);
 	if (a->smtp == NULL) {	/* past the hand-over: TLS only */
 		if (a->tls != NULL && a->tls_dir[dir])
 			tls_bytes(&j, dir, buf, len, frame);
@@ -471,14 +530,15 @@ on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
 static void
 on_flow_gap(void *ctx, struct flow *f, int dir, uint64_t len)
 {
-	struct run *run = ctx;
+	struct worker *w = ctx;
+	struct run *run = w->run;
 	struct app *a = *flow_user(f);
 	struct smtp_sink sink;
 	struct judge j;
 
 	if (a == NULL)
 		return;
-	judge_init(&j, &sink, run, f, run->now_ts);
+	judge_init(&j, &sink, run, f, w->now_ts);
 	if (a->smtp != NULL)
 		smtp_gap(a->smtp, dir, len, &sink);
 	if (a->tls != NULL && a->tls_dir[dir]) {
@@ -727,9 +787,11 @@ app_close(struct run *run, struct flow *f, const struct flow_record *r)
 		ss.cipher = sum.cipher;
 		ss.cert_id = sum.cert_id;
 		ss.cert_status = sum.cert_status;
+		LOCK(run);
 		if (!store_session_end(run->store, a->session_id, &ss))
 			store_failed(run);
 		sts_submit(run, &j, r, &sum);
+		UNLOCK(run);
 	}
 	tls_free(a->tls);
 	smtp_free(a->smtp);
@@ -741,7 +803,8 @@ app_close(struct run *run, struct flow *f, const struct flow_record *r)
 static void
 on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 {
-	struct run *run = ctx;
+	struct worker *w = ctx;
+	struct run *run = w->run;
 	char cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN];
 	char sha[2][65];
 	struct store_flow sf;
@@ -774,8 +837,10 @@ on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 	sf.sha256[1] = sha[1];
 	sf.close_reason = flow_close_reason_name(r->reason);
 	sf.syn_seen = r->syn_seen;
+	LOCK(run);
 	if (!store_flow(run->store, run->run_id, &sf))
 		store_failed(run);
+	UNLOCK(run);
 }
 
 static bool
@@ -921,26 +986,57 @@ drop_privileges(const struct monitor_opts *o, char *err, size_t errlen)
 	return true;
 }
 
+/* A worker's counters, copied for the runs row; the caller holds the lock. */
 static void
-fill_run(struct store_run *sr, const struct run *run, struct capture *cap,
-    const struct flow_stats *fs)
+publish(struct worker *w)
 {
-	struct capture_stats cs;
+	capture_stats(w->cap, &w->pcs);
+	flow_table_stats(w->ft, &w->pfs);
+	w->ptcp = w->tcp;
+	w->pmalformed = w->malformed;
+	w->pfragments = w->fragments;
+	w->pbad_cksum = w->bad_cksum;
+	w->pfirst_ts = w->first_ts;
+	w->plast_ts = w->last_ts;
+}
 
-	capture_stats(cap, &cs);
+/* The runs row from every worker's last published counters. */
+static void
+fill_run(struct store_run *sr, const struct run *run, struct flow_stats *fs)
+{
+	size_t i;
+
+	memset(fs, 0, sizeof(*fs));
 	sr->ended = wall_us();
-	sr->first_ts = run->first_ts;
-	sr->last_ts = run->last_ts;
-	sr->packets = cs.packets;
-	sr->bytes = cs.bytes;
-	sr->tcp_packets = run->tcp;
-	sr->truncated = cs.truncated;
-	sr->damaged = cs.damaged;
-	sr->malformed = run->malformed;
-	sr->fragments = run->fragments;
-	sr->bad_checksums = run->bad_cksum;
-	sr->drops = cs.drops;
-	sr->ifdrops = cs.ifdrops;
+	sr->first_ts = sr->last_ts = 0;
+	sr->packets = sr->bytes = sr->tcp_packets = sr->truncated = 0;
+	sr->damaged = sr->malformed = sr->fragments = sr->bad_checksums = 0;
+	sr->drops = sr->ifdrops = 0;
+	for (i = 0; i < run->nw; i++) {
+		const struct worker *w = &run->w[i];
+
+		if (w->pfirst_ts != 0 && (sr->first_ts == 0 ||
+		    w->pfirst_ts < sr->first_ts))
+			sr->first_ts = w->pfirst_ts;
+		if (w->plast_ts > sr->last_ts)
+			sr->last_ts = w->plast_ts;
+		sr->packets += w->pcs.packets;
+		sr->bytes += w->pcs.bytes;
+		sr->truncated += w->pcs.truncated;
+		sr->damaged += w->pcs.damaged;
+		sr->drops += w->pcs.drops;
+		sr->ifdrops += w->pcs.ifdrops;
+		sr->tcp_packets += w->ptcp;
+		sr->malformed += w->pmalformed;
+		sr->fragments += w->pfragments;
+		sr->bad_checksums += w->pbad_cksum;
+		fs->flows += w->pfs.flows;
+		fs->evicted += w->pfs.evicted;
+		fs->peak += w->pfs.peak;	/* an upper bound across workers */
+		fs->mem_peak += w->pfs.mem_peak;
+		fs->cap_skips += w->pfs.cap_skips;
+		fs->unverified += w->pfs.unverified;
+	}
 	sr->flows = fs->flows;
 	sr->evicted = fs->evicted;
 	sr->flows_peak = fs->peak;
@@ -972,43 +1068,201 @@ summary(const struct store_run *sr, const struct flow_stats *fs)
 	    (unsigned long long)fs->unverified);
 }
 
+/*
+ * One worker's loop: its packets through decode and its flow table.
+ * Worker 0 also commits, updates the runs row, reopens the feeds and
+ * takes policy answers in; live, every worker commits at least once a
+ * second so its rows reach the disk.
+ */
+static void *
+worker_loop(void *arg)
+{
+	struct worker *w = arg;
+	struct run *run = w->run;
+	const struct monitor_opts *o = run->o;
+	uint64_t flushed = 0, polls = 0, npkts = 0, stats_at = wall_us();
+	struct store_run sr;
+	struct flow_stats fs;
+
+	memset(&sr, 0, sizeof(sr));
+	for (;;) {
+		struct capture_frame fr;
+		struct packet p;
+		enum decode_result dr;
+
+		w->cr = capture_next(w->cap, &fr, w->err, sizeof(w->err));
+		if (reopen_feeds && w->idx == 0)
+			feeds_reopen(run);
+		if (w->err[0] != '\0' && w->cr != CAPTURE_ERROR)
+			fprintf(stderr, "stripwatch: %s\n", w->err);
+		/* Live, rows reach the disk within a second of their close. */
+		if (o->iface != NULL && (w->cr == CAPTURE_AGAIN ||
+		    ++polls % 64 == 0) && wall_us() - flushed > MONITOR_FLUSH_US) {
+			flushed = wall_us();
+			LOCK(run);
+			publish(w);
+			/* And the counters, every stats_interval seconds. */
+			if (w->idx == 0 && o->stats_interval > 0 &&
+			    flushed - stats_at >= o->stats_interval * 1000000ULL) {
+				stats_at = flushed;
+				fill_run(&sr, run, &fs);
+				sr.ended = 0;		/* still running */
+				sr.status = "running";
+				if (!store_run_update(run->store, run->run_id,
+				    &sr))
+					store_failed(run);
+			}
+			UNLOCK(run);
+			if (!commit(run))
+				break;
+		}
+		/* Policy answers are taken in as they come, never waited for. */
+		if (w->idx == 0 && run->policy != NULL &&
+		    (w->cr == CAPTURE_AGAIN || ++npkts % MONITOR_POLL_PKTS == 0)) {
+			LOCK(run);
+			policy_poll(run->policy, 0);
+			if (run->pending != NULL)
+				pending_run(run, false);
+			UNLOCK(run);
+		}
+		if (w->cr == CAPTURE_AGAIN)
+			continue;
+		if (w->cr != CAPTURE_FRAME)
+			break;
+		if (w->first_ts == 0)
+			w->first_ts = fr.ts_us;
+		if (fr.ts_us > w->last_ts)
+			w->last_ts = fr.ts_us;
+		dr = decode_frame(fr.dlt, fr.data, fr.caplen, fr.wirelen,
+		    o->verify, &p);
+		switch (dr) {
+		case DECODE_TCP:
+			break;
+		case DECODE_MALFORMED:
+			w->malformed++;
+			continue;
+		case DECODE_FRAGMENT:
+			w->fragments++;
+			continue;
+		case DECODE_TRUNCATED:	/* counted as a snaplen cut */
+		case DECODE_NOT_TCP:
+			continue;
+		}
+		w->tcp++;
+		if (p.cksum_bad)
+			w->bad_cksum++;
+		p.ts_us = fr.ts_us;
+		p.frame = fr.frame;
+		p.source = fr.source;
+		w->now_ts = p.ts_us;
+		flow_table_packet(w->ft, &p);
+		if (run->store_failed)
+			break;
+	}
+	/* Stop the others too: one worker failing ends the run. */
+	if (w->cr == CAPTURE_ERROR || run->store_failed)
+		on_signal(SIGTERM);
+	return NULL;
+}
+
+static void
+workers_free(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->nw; i++) {
+		flow_table_free(run->w[i].ft);
+		classify_free(run->w[i].cls);
+		capture_close(run->w[i].cap);
+	}
+	free(run->w);
+	run->w = NULL;
+	run->nw = 0;
+}
+
+/*
+ * Opens the workers' captures (one for files; o->workers fanned-out
+ * handles live), before privileges are dropped.
+ */
+static bool
+workers_open(struct run *run, const struct monitor_opts *o, char *err,
+    size_t errlen)
+{
+	struct capture_opts co;
+	size_t i, n = o->iface != NULL && o->workers > 1 ? o->workers : 1;
+
+	if ((run->w = calloc(n, sizeof(*run->w))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	memset(&co, 0, sizeof(co));
+	co.iface = o->iface;
+	co.files = o->files;
+	co.nfiles = o->nfiles;
+	co.filter = o->filter;
+	co.snaplen = o->snaplen;
+	co.buffer_kb = o->buffer_kb;
+	co.immediate = o->immediate;
+	co.fanout = n > 1 ? ((unsigned)getpid() & 0xffff) | 1 : 0;
+	for (i = 0; i < n; i++) {
+		run->w[i].run = run;
+		run->w[i].idx = i;
+		run->nw = i + 1;
+		if ((run->w[i].cap = capture_open(&co, err, errlen)) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Each worker's classifier and flow table. */
+static bool
+workers_ready(struct run *run, const struct monitor_opts *o)
+{
+	struct flow_hooks hooks;
+	size_t i;
+
+	for (i = 0; i < run->nw; i++) {
+		struct worker *w = &run->w[i];
+
+		if (o->classify && (w->cls = classify_new()) == NULL && i == 0)
+			fprintf(stderr, "stripwatch: nDPI failed to start; "
+			    "flows stay unclassified\n");
+		memset(&hooks, 0, sizeof(hooks));
+		hooks.data = on_flow_data;
+		hooks.gap = on_flow_gap;
+		hooks.close = on_flow_close;
+		hooks.ctx = w;
+		if ((w->ft = flow_table_new(&o->lim, w->cls, &hooks)) == NULL)
+			return false;
+	}
+	return true;
+}
+
 int
 monitor_run(const struct monitor_opts *mo)
 {
 	const struct monitor_opts o = *mo;
-	struct capture_opts co;
-	struct capture *cap;
-	struct classify *cls = NULL;
-	struct flow_table *ft;
-	struct flow_hooks hooks;
+	pthread_mutexattr_t ma;
 	struct flow_stats fs;
 	struct store_run sr;
 	struct run run;
 	struct sigaction sa, old_int, old_term, old_hup;
 	char err[512];
-	enum capture_result cr;
-	uint64_t flushed = 0, polls = 0, npkts = 0, stats_at;
 	bool failed = false;
+	size_t i, total;
 
-	memset(&co, 0, sizeof(co));
-	co.iface = o.iface;
-	co.files = o.files;
-	co.nfiles = o.nfiles;
-	co.filter = o.filter;
-	co.snaplen = o.snaplen;
-	co.buffer_kb = o.buffer_kb;
-	co.immediate = o.immediate;
-	if ((cap = capture_open(&co, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "stripwatch: %s\n", err);
-		return MONITOR_EXIT_ERROR;
-	}
-	if (o.iface != NULL && !drop_privileges(&o, err, sizeof(err))) {
-		fprintf(stderr, "stripwatch: %s\n", err);
-		capture_close(cap);
-		return MONITOR_EXIT_ERROR;
-	}
 	memset(&run, 0, sizeof(run));
 	run.o = mo;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&run.lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (!workers_open(&run, &o, err, sizeof(err)) ||
+	    (o.iface != NULL && !drop_privileges(&o, err, sizeof(err)))) {
+		fprintf(stderr, "stripwatch: %s\n", err);
+		workers_free(&run);
+		return MONITOR_EXIT_ERROR;
+	}
 	if ((o.expect_file != NULL && (run.expect = expect_load(o.expect_file,
 	    err, sizeof(err))) == NULL) || (o.json != NULL &&
 	    (run.json = json_open(o.json, err, sizeof(err))) == NULL) ||
@@ -1019,11 +1273,11 @@ monitor_run(const struct monitor_opts *mo)
 		expect_free(run.expect);
 		json_close(run.json);
 		syslog_close(run.syslog);
-		capture_close(cap);
+		workers_free(&run);
 		return MONITOR_EXIT_ERROR;
 	}
 	memset(&sr, 0, sizeof(sr));
-	sr.source = capture_source(cap);
+	sr.source = capture_source(run.w[0].cap);
 	sr.started = wall_us();
 	sr.status = "running";
 	if ((run.run_id = store_run_begin(run.store, &sr)) < 0 ||
@@ -1033,137 +1287,80 @@ monitor_run(const struct monitor_opts *mo)
 		store_close(run.store);
 		json_close(run.json);
 		syslog_close(run.syslog);
-		capture_close(cap);
+		expect_free(run.expect);
+		workers_free(&run);
 		return MONITOR_EXIT_ERROR;
 	}
 	run.pending_tail = &run.pending;
 	if ((run.certs = cert_store_new(o.ca_file, o.ca_path, err,
-	    sizeof(err))) == NULL || !sts_start(&run, &o, err, sizeof(err))) {
+	    sizeof(err))) == NULL || !sts_start(&run, &o, err, sizeof(err)) ||
+	    !workers_ready(&run, &o)) {
+		if (run.certs != NULL && run.w[0].cap != NULL && err[0] == '\0')
+			snprintf(err, sizeof(err), "out of memory");
 		fprintf(stderr, "stripwatch: %s\n", err);
+		policy_free(run.policy);
 		cert_store_free(run.certs);
 		store_close(run.store);
 		json_close(run.json);
 		syslog_close(run.syslog);
 		expect_free(run.expect);
-		capture_close(cap);
-		return MONITOR_EXIT_ERROR;
-	}
-	if (o.classify && (cls = classify_new()) == NULL)
-		fprintf(stderr, "stripwatch: nDPI failed to start; flows stay "
-		    "unclassified\n");
-	memset(&hooks, 0, sizeof(hooks));
-	hooks.data = on_flow_data;
-	hooks.gap = on_flow_gap;
-	hooks.close = on_flow_close;
-	hooks.ctx = &run;
-	if ((ft = flow_table_new(&o.lim, cls, &hooks)) == NULL) {
-		fprintf(stderr, "stripwatch: out of memory\n");
-		classify_free(cls);
-		store_close(run.store);
-		json_close(run.json);
-		syslog_close(run.syslog);
-		expect_free(run.expect);
-		capture_close(cap);
+		workers_free(&run);
 		return MONITOR_EXIT_ERROR;
 	}
 
-	stats_at = wall_us();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	running = cap;
+	for (i = 0; i < run.nw; i++)
+		running[i] = run.w[i].cap;
+	nrunning = run.nw;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, &old_hup);
 
-	for (;;) {
-		struct capture_frame fr;
-		struct packet p;
-		enum decode_result dr;
-
-		cr = capture_next(cap, &fr, err, sizeof(err));
-		if (reopen_feeds)
-			feeds_reopen(&run);
-		if (err[0] != '\0')
-			fprintf(stderr, "stripwatch: %s\n", err);
-		/* Live, rows reach the disk within a second of their close. */
-		if (o.iface != NULL && (cr == CAPTURE_AGAIN || ++polls % 64 == 0) &&
-		    wall_us() - flushed > MONITOR_FLUSH_US) {
-			flushed = wall_us();
-			/* And the counters, every stats_interval seconds. */
-			if (o.stats_interval > 0 && flushed - stats_at >=
-			    o.stats_interval * 1000000ULL) {
-				stats_at = flushed;
-				flow_table_stats(ft, &fs);
-				fill_run(&sr, &run, cap, &fs);
-				sr.ended = 0;		/* still running */
-				sr.status = "running";
-				if (!store_run_update(run.store, run.run_id,
-				    &sr))
-					store_failed(&run);
-			}
-			if (!commit(&run))
+	total = run.nw;
+	if (run.nw == 1)
+		worker_loop(&run.w[0]);
+	else {
+		for (i = 0; i < run.nw; i++)
+			if (pthread_create(&run.w[i].thread, NULL, worker_loop,
+			    &run.w[i]) != 0) {
+				fprintf(stderr, "stripwatch: cannot start "
+				    "worker %zu\n", i);
+				on_signal(SIGTERM);
+				run.nw = i;	/* join those that started */
+				failed = true;
 				break;
-		}
-		/* Policy answers are taken in as they come, never waited for. */
-		if ((cr == CAPTURE_AGAIN || ++npkts % MONITOR_POLL_PKTS == 0) &&
-		    run.policy != NULL) {
-			policy_poll(run.policy, 0);
-			if (run.pending != NULL)
-				pending_run(&run, false);
-		}
-		if (cr == CAPTURE_AGAIN)
-			continue;
-		if (cr != CAPTURE_FRAME)
-			break;
-		if (run.first_ts == 0)
-			run.first_ts = fr.ts_us;
-		if (fr.ts_us > run.last_ts)
-			run.last_ts = fr.ts_us;
-		dr = decode_frame(fr.dlt, fr.data, fr.caplen, fr.wirelen,
-		    o.verify, &p);
-		switch (dr) {
-		case DECODE_TCP:
-			break;
-		case DECODE_MALFORMED:
-			run.malformed++;
-			continue;
-		case DECODE_FRAGMENT:
-			run.fragments++;
-			continue;
-		case DECODE_TRUNCATED:	/* counted as a snaplen cut */
-		case DECODE_NOT_TCP:
-			continue;
-		}
-		run.tcp++;
-		if (p.cksum_bad)
-			run.bad_cksum++;
-		p.ts_us = fr.ts_us;
-		p.frame = fr.frame;
-		p.source = fr.source;
-		run.now_ts = p.ts_us;
-		flow_table_packet(ft, &p);
-		if (run.store_failed)
-			break;
+			}
+		for (i = 0; i < run.nw; i++)
+			pthread_join(run.w[i].thread, NULL);
+		run.nw = total;	/* those that never ran are closed too */
 	}
-	running = NULL;
+	nrunning = 0;
 	sigaction(SIGINT, &old_int, NULL);	/* the caller's again */
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
-	if (cr == CAPTURE_ERROR) {
-		fprintf(stderr, "stripwatch: %s\n", err);
-		failed = true;
+	for (i = 0; i < run.nw; i++) {
+		struct worker *w = &run.w[i];
+
+		if (w->cr == CAPTURE_ERROR) {
+			fprintf(stderr, "stripwatch: %s\n", w->err);
+			failed = true;
+		}
+		if (w->ft == NULL)
+			continue;
+		publish(w);
+		flow_table_free(w->ft);		/* closes every flow */
+		w->ft = NULL;
+		classify_free(w->cls);
+		w->cls = NULL;
 	}
-	flow_table_stats(ft, &fs);
-	flow_table_free(ft);
-	fs.active = 0;
-	classify_free(cls);
 	sts_finish(&run);
 	policy_free(run.policy);
 	cert_store_free(run.certs);
 
-	fill_run(&sr, &run, cap, &fs);
+	fill_run(&sr, &run, &fs);
 	if (run.store_failed || failed)
 		sr.status = "failed";
 	else if (sr.damaged > 0)
@@ -1188,7 +1385,8 @@ monitor_run(const struct monitor_opts *mo)
 			    "left open: policy lookups unanswered\n",
 			    (unsigned long long)run.sts_unjudged);
 	}
-	capture_close(cap);
+	workers_free(&run);
+	pthread_mutex_destroy(&run.lock);
 	if (failed || run.store_failed)
 		return MONITOR_EXIT_ERROR;
 	return sr.damaged > 0 ? MONITOR_EXIT_DAMAGED : MONITOR_EXIT_OK;

@@ -18,6 +18,7 @@
 
 #define MONITOR_USER		"stripwatch"	/* live: privileges dropped to */
 #define MONITOR_STATS_INTERVAL	60	/* live: s between counter updates */
+#define MONITOR_WORKERS_MAX	16	/* live: capture workers at most */
 
 struct monitor_opts {
 	const char	*const *files;	/* offline inputs, in order */
@@ -49,6 +50,7 @@ struct monitor_opts {
 					   interface (default MONITOR_USER) */
 	bool		 allow_root;	/* keep root when live */
 	unsigned	 stats_interval; /* s between runs-row updates, live */
+	unsigned	 workers;	/* live: capture workers (fan-out), 1 */
 };
 
 /* Fills the defaults: ./stripwatch.db, checksums and nDPI on. */

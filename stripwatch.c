@@ -38,6 +38,8 @@ usage(FILE *f)
 	    "      --user USER  live: run as USER once the interface is open "
 	    "(default %s)\n"
 	    "      --allow-root live: keep running as root\n"
+	    "      --workers N  live: N capture workers sharing the link by "
+	    "flow hash (default 1)\n"
 	    "      --stats-interval SEC  live: counters to the runs row every "
 	    "SEC s (default %d, 0 off)\n"
 	    "      --no-checksum  do not verify IP/TCP checksums\n"
@@ -129,7 +131,7 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 	enum { O_IMMEDIATE = 256, O_NOCKSUM, O_NOCLASSIFY, O_FLOWSMAX, O_JSON,
 	    O_EXPECT, O_CAFILE, O_CAPATH, O_NOFETCH, O_POLICYDIR, O_DOMAINS,
 	    O_DNS, O_STSCA, O_FETCHTO, O_HTTPSPORT, O_SYSLOG, O_USER,
-	    O_ALLOWROOT, O_STATS };
+	    O_ALLOWROOT, O_STATS, O_WORKERS };
 	static const struct option lopts[] = {
 		{ "read",	 required_argument, NULL, 'r' },
 		{ "interface",	 required_argument, NULL, 'i' },
@@ -144,6 +146,7 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 		{ "user",	 required_argument, NULL, O_USER },
 		{ "allow-root",	 no_argument,	    NULL, O_ALLOWROOT },
 		{ "stats-interval", required_argument, NULL, O_STATS },
+		{ "workers",	 required_argument, NULL, O_WORKERS },
 		{ "expect-starttls", required_argument, NULL, O_EXPECT },
 		{ "ca-file",	 required_argument, NULL, O_CAFILE },
 		{ "ca-path",	 required_argument, NULL, O_CAPATH },
@@ -207,6 +210,10 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 			break;
 		case O_ALLOWROOT:
 			o->allow_root = true;
+			break;
+		case O_WORKERS:
+			o->workers = (unsigned)number("--workers", optarg, 1,
+			    MONITOR_WORKERS_MAX);
 			break;
 		case O_STATS:
 			o->stats_interval = (unsigned)number("--stats-interval",

@@ -10,6 +10,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <poll.h>
+#include <sys/socket.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +135,31 @@ prepare(pcap_t *p, const char *name, const char *filter, char *err,
 	return true;
 }
 
+/*
+ * Linux PACKET_FANOUT: every socket of the group gets the packets whose
+ * flow hash falls to it.  The kernel's flow hash is symmetric, so both
+ * directions of a connection reach the same worker; DEFRAG keeps the
+ * fragments of a datagram together.
+ */
+static bool
+join_fanout(pcap_t *p, unsigned group, char *err, size_t errlen)
+{
+#ifdef PACKET_FANOUT
+	int arg = (int)(group & 0xffff) |
+	    ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+
+	if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg,
+	    sizeof(arg)) == 0)
+		return true;
+	snprintf(err, errlen, "PACKET_FANOUT: %s", strerror(errno));
+#else
+	(void)p;
+	(void)group;
+	snprintf(err, errlen, "several workers need Linux PACKET_FANOUT");
+#endif
+	return false;
+}
+
 static pcap_t *
 open_live(const struct capture_opts *o, char *err, size_t errlen)
 {
@@ -163,6 +192,10 @@ open_live(const struct capture_opts *o, char *err, size_t errlen)
 	 * TPACKET_V3 an idle interface never times out a read, and a sensor
 	 * must commit, count and take policy answers on an idle link too.
 	 */
+	if (o->fanout != 0 && !join_fanout(p, o->fanout, err, errlen)) {
+		pcap_close(p);
+		return NULL;
+	}
 	if (pcap_setnonblock(p, 1, ebuf) != 0 ||
 	    pcap_get_selectable_fd(p) < 0) {
 		snprintf(err, errlen, "%s: cannot poll the capture: %s",

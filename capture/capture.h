@@ -19,6 +19,8 @@ struct capture_opts {
 	int		 snaplen;	/* live: bytes per packet */
 	int		 buffer_kb;	/* live: kernel buffer, KiB */
 	bool		 immediate;	/* live: deliver packets without batching */
+	unsigned	 fanout;	/* live: join this PACKET_FANOUT group
+					   (flow hash), 0 for none */
 };
 
 /* One frame as read.  data is valid until the next capture_next call. */

@@ -117,6 +117,28 @@ if id nobody >/dev/null 2>&1; then
 	    [ "$flows" = 1 ]; echo $?)" "exit $rc, owner $owner, flows $flows: $(cat "$tmp/err")"
 fi
 
+# Two workers fanned out by flow hash: each connection whole in one of
+# them (both directions' bytes), one runs row for both.
+db="$tmp/workers.db"
+"$bin" -q --no-fetch --allow-root --workers 2 -i lo --immediate -w "$db" \
+    "tcp portrange 47030-47037" 2>"$tmp/err" &
+pid=$!
+sleep 1.5
+threads=$(ls /proc/$pid/task 2>/dev/null | wc -l)
+for port in 47030 47031 47032 47033 47034 47035 47036 47037; do
+	talk $port
+done
+sleep 0.5
+kill -TERM $pid
+wait $pid
+rc=$?
+whole=$(sqlite3 "$db" "SELECT count(*) FROM flows WHERE c2s_bytes = 6 AND
+    s2c_bytes = 30 AND close_reason = 'fin'" 2>&1)
+row=$(sqlite3 "$db" "SELECT count(*), sum(flows), min(status) FROM runs" 2>&1)
+check "two workers" "$([ $rc -eq 0 ] && [ "$threads" -ge 3 ] &&
+    [ "$whole" = 8 ] && [ "$row" = "1|8|complete" ]; echo $?)" \
+    "exit $rc, $threads threads, $whole whole flows, runs '$row': $(cat "$tmp/err")"
+
 # Root is kept only when asked: a missing user, or root itself, is refused.
 "$bin" -q --no-fetch --user no-such-user-sw -i lo -w "$tmp/y.db" 2>"$tmp/err"
 rc=$?
