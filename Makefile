@@ -124,7 +124,7 @@ fetch: tests/fetch_drv stripwatch
 
 # Every suite runs even when an earlier one fails; the summary says which.
 SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg \
-	  fetch certs-interop feed
+	  fetch certs-interop install-check feed
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 
@@ -149,3 +149,6 @@ clean: fuzz-clean
 
 # libFuzzer targets (make fuzz CC=clang) and their replayers (make test).
 include fuzz/fuzz.mk
+
+# make install / uninstall / install-check (PREFIX, DESTDIR, ...).
+include tools/install.mk

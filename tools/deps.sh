@@ -12,7 +12,8 @@ debs="pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev zlib1g-dev sq
 # Test tools: tshark rebuilds streams for the interop suite, scapy makes
 # resegmented variants; unbound and nginx serve MTA-STS records and
 # policies on loopback to the fetch suite.
-test_debs="tshark python3 python3-scapy unbound nginx-light"
+# mandoc lints the man page, logrotate tries the rotation snippet.
+test_debs="tshark python3 python3-scapy unbound nginx-light mandoc logrotate"
 
 missing() {
 	command -v pkg-config >/dev/null 2>&1 || { echo pkg-config; return; }
