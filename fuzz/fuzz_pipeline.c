@@ -129,6 +129,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.verify = true;
 	o.classify = true;
 	o.fetch = false;	/* no network: policies come from nowhere */
+	/*
+	 * The system trust store costs tens of milliseconds to load per
+	 * run; the fixtures' one CA keeps the chain checks and the speed.
+	 */
+	if (access("pcaps/tls-ca.pem", R_OK) == 0)
+		o.ca_file = "pcaps/tls-ca.pem";
 	o.lim.flows_max = 64;
 	o.lim.idle_us = 60ULL * 1000000;
 	o.lim.closed_us = 5ULL * 1000000;
