@@ -45,6 +45,13 @@
 
 enum syslog_transport { TR_UDP, TR_TCP, TR_UNIX };
 
+/* A bounded message being written; full is set when something was cut. */
+struct msg {
+	char	buf[SYSLOG_MSG_MAX];
+	size_t	len;
+	bool	full;
+};
+
 struct syslog_feed {
 	enum syslog_transport tr;
 	char		*spec;		/* as given, for messages */
@@ -62,6 +69,7 @@ struct syslog_feed {
 	size_t		 sent;		/* bytes of q on the socket (TCP) */
 	uint64_t	 lost;		/* messages never sent */
 	bool		 warned;	/* the first failure was reported */
+	struct msg	 m;		/* the message being formatted */
 };
 
 static const struct {
@@ -467,13 +475,6 @@ syslog_open(const char *spec, char *err, size_t errlen)
 	return s;
 }
 
-/* A bounded message being written; full is set when something was cut. */
-struct msg {
-	char	buf[SYSLOG_MSG_MAX];
-	size_t	len;
-	bool	full;
-};
-
 static void
 put(struct msg *m, const char *s, size_t n)
 {
@@ -579,18 +580,24 @@ bool
 syslog_queue(struct syslog_feed *s, int64_t id, int64_t run_id,
     const struct store_alert *a)
 {
-	static struct msg m;	/* 8 KB: not on the stack */
+	struct msg *m;
 	char frame[16];
 	size_t need;
 	int k;
 
 	if (s == NULL)
 		return true;
-	m.len = 0;
-	m.full = false;
-	format(s, &m, id, run_id, a);
-	k = snprintf(frame, sizeof(frame), "%zu ", m.len);
-	need = (size_t)k + m.len;
+	m = &s->m;
+	m->len = 0;
+	m->full = false;
+	format(s, m, id, run_id, a);
+	if (m->full) {	/* cannot happen with our caps; never send half */
+		warn_once(s, "message too long", EMSGSIZE);
+		s->lost++;
+		return false;
+	}
+	k = snprintf(frame, sizeof(frame), "%zu ", m->len);
+	need = (size_t)k + m->len;
 	if (s->qlen + need > SYSLOG_QUEUE_MAX) {
 		warn_once(s, "queue full", ENOBUFS);
 		s->lost++;
@@ -611,7 +618,7 @@ syslog_queue(struct syslog_feed *s, int64_t id, int64_t run_id,
 		s->qcap = cap;
 	}
 	memcpy(s->q + s->qlen, frame, (size_t)k);
-	memcpy(s->q + s->qlen + k, m.buf, m.len);
+	memcpy(s->q + s->qlen + k, m->buf, m->len);
 	s->qlen += need;
 	return true;
 }

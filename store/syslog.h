@@ -6,7 +6,8 @@
  * Same life as the JSON feed: messages are queued with each alert and
  * sent only after the database commit.  Sending never blocks the sensor
  * for long and never stops it: failures are counted, the first is
- * reported on stderr, the total at close.
+ * reported on stderr, the total at close.  A feed is not thread-safe:
+ * its caller serialises the calls (monitor.c holds its run lock).
  */
 #ifndef SW_SYSLOG_H
 #define SW_SYSLOG_H
