@@ -369,6 +369,23 @@ wait_out(int fd, uint64_t deadline)
 	return poll(&p, 1, now < deadline ? (int)(deadline - now) : 0) == 1;
 }
 
+/*
+ * True when a TCP collector closed the connection: it never sends, so a
+ * readable socket means EOF or a reset.  Found before sending, this costs
+ * no message (bytes it took before closing were lost already, unseen).
+ */
+static bool
+peer_closed(const struct syslog_feed *s)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, 0) != 1)
+		return false;
+	return recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0 ||
+	    (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
 /* Drops the bytes sent, keeping the queue's start on a frame. */
 static void
 compact(struct syslog_feed *s)
@@ -391,7 +408,7 @@ static void
 drain(struct syslog_feed *s, int wait_ms)
 {
 	uint64_t deadline = now_ms() + (uint64_t)wait_ms;
-	int err, why;
+	int err, why, reconnects = 0;
 	socklen_t elen;
 
 	while (s->sent < s->committed) {
@@ -413,6 +430,13 @@ drain(struct syslog_feed *s, int wait_ms)
 				break;
 			}
 			s->connected = true;
+		}
+		if (s->tr == TR_TCP && s->sent == 0 && peer_closed(s)) {
+			disconnect(s);		/* a restarted collector */
+			s->retry_at = 0;
+			if (reconnects++ > 0)
+				break;
+			continue;
 		}
 		switch (send_some(s)) {
 		case SEND_DONE:

@@ -196,7 +196,7 @@ else
 	lport=$port
 	"$bin" -q --no-fetch $root -i lo --immediate -w "$tmp/live.db" \
 	    --json "$tmp/live.json" --syslog "tcp://127.0.0.1:$lport" \
-	    "tcp port $sport or tcp port $((sport + 1))" 2>"$tmp/live.err" &
+	    "tcp portrange $sport-$((sport + 2))" 2>"$tmp/live.err" &
 	lpid=$!
 	pids="$pids $lpid"
 	sleep 1.5
@@ -211,14 +211,20 @@ else
 	live_conv $((sport + 1))
 	wait_lines "$tmp/live.json" 1
 	sleep 1.5	# the second commit reaches the collector too
+	# A collector restarted without SIGHUP: reconnected at the next commit.
+	recv_stop live2
+	mv "$tmp/live2.out" "$tmp/live2.stream"
+	recv_start live3 tcp "127.0.0.1:$lport"
+	live_conv $((sport + 2))
+	sleep 2
 	kill -INT $lpid
 	wait $lpid
 	rc=$?
-	recv_stop live2
+	recv_stop live3
 	n=$(sqlite3 "$tmp/live.db" "SELECT count(*) FROM alerts
 	    WHERE kind = 'starttls_stripped'")
-	if [ $rc -eq 0 ] && [ "$n" = 2 ]; then
-		ok "live run with SIGHUP: exit 0, two alerts"
+	if [ $rc -eq 0 ] && [ "$n" = 3 ]; then
+		ok "live run with SIGHUP: exit 0, three alerts"
 	else
 		ko "live run with SIGHUP: exit $rc, $n alerts: $(cat "$tmp/live.err")"
 	fi
@@ -226,7 +232,11 @@ else
 	checker json "$tmp/live.json.1" "$tmp/live.db" "id = $first"
 	checker json "$tmp/live.json" "$tmp/live.db" "id > $first"
 	checker syslog tcp "$tmp/live1.stream" "$tmp/live.db" local0 "id = $first"
-	checker syslog tcp "$tmp/live2.out" "$tmp/live.db" local0 "id > $first"
+	second=$(sqlite3 "$tmp/live.db" "SELECT min(id) FROM alerts
+	    WHERE id > $first")
+	checker syslog tcp "$tmp/live2.stream" "$tmp/live.db" local0 \
+	    "id = $second"
+	checker syslog tcp "$tmp/live3.out" "$tmp/live.db" local0 "id > $second"
 fi
 
 echo "feed: $passed passed, $failed failed"
