@@ -51,7 +51,7 @@ LIB_SRCS = monitor.c capture/capture.c capture/decode.c \
 	   detect/sts.c policy/sts.c policy/fetch.c policy/policy.c \
 	   store/store.c store/json.c store/syslog.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
-HDRS	 = config.h monitor.h $(wildcard */*.h)
+HDRS	 = config.h monitor.h report.h $(wildcard */*.h)
 
 # Objects remember the flags they were built with: switching SANITIZER=
 # or CFLAGS rebuilds everything instead of mixing instrumented objects.
