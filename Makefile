@@ -66,7 +66,7 @@ UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
 	     tests/unit/test_policy tests/unit/test_tls tests/unit/test_sts
 
 .PHONY: all test unit cli regress alerts public-alerts live interop reseg \
-	fetch certs-interop feed run clean
+	fetch certs-interop feed replay sigkill run clean
 
 all: stripwatch
 
@@ -122,9 +122,20 @@ tests/fetch_drv: tests/fetch_drv.c policy/fetch.c policy/fetch.h $(FLAGS_STAMP)
 fetch: tests/fetch_drv stripwatch
 	@tests/fetch.sh
 
+# Live equals offline through a veth pair (tests/replay.sh); kill -9 leaves
+# a consistent database (tests/sigkill.sh).  Both need root, iproute2 and
+# tcpreplay.  The plain build must take a million packets at 100 Mbit/s.
+replay: stripwatch
+	@$(if $(SANITIZER),,REPLAY_BIG_LOOPS=1600 \
+	    REPLAY_BIG_RATES="50 100 200 top" REPLAY_RATE_MIN=100) \
+	    tests/replay.sh
+
+sigkill: stripwatch
+	@tests/sigkill.sh
+
 # Every suite runs even when an earlier one fails; the summary says which.
 SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg \
-	  fetch certs-interop install-check feed
+	  fetch certs-interop install-check feed replay sigkill
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 

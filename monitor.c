@@ -1280,7 +1280,8 @@ monitor_run(const struct monitor_opts *mo)
 	sr.source = capture_source(run.w[0].cap);
 	sr.started = wall_us();
 	sr.status = "running";
-	if ((run.run_id = store_run_begin(run.store, &sr)) < 0 ||
+	if (!store_runs_reap(run.store) ||
+	    (run.run_id = store_run_begin(run.store, &sr)) < 0 ||
 	    !store_flush(run.store)) {
 		fprintf(stderr, "stripwatch: %s: %s\n", o.db,
 		    store_error(run.store));

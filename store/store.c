@@ -5,9 +5,12 @@
  * PRAGMA application_id, so a foreign database is refused instead of
  * being written into.  Statements are prepared once.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -93,6 +96,7 @@ static const char schema_v2[] =
 
 /* Added in version 3: TLS, certificates, pins and MTA-STS policies. */
 static const char schema_v3[] =
+	"ALTER TABLE runs ADD COLUMN pid INTEGER;"	/* of a running sensor */
 	"ALTER TABLE sessions ADD COLUMN sni TEXT;"
 	"ALTER TABLE sessions ADD COLUMN tls_version TEXT;"
 	"ALTER TABLE sessions ADD COLUMN cipher INTEGER;"
@@ -217,7 +221,8 @@ store_open(const char *path, char *err, size_t errlen)
 	    "PRAGMA foreign_keys=ON;"))
 		goto bad;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (source, started, "
-	    "status) VALUES (?, ?, ?)", -1, &s->ins_run, NULL) != SQLITE_OK ||
+	    "status, pid) VALUES (?, ?, ?, ?)", -1, &s->ins_run, NULL) !=
+	    SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "UPDATE runs SET ended=?, first_ts=?, "
 	    "last_ts=?, packets=?, bytes=?, tcp_packets=?, truncated=?, "
 	    "damaged=?, malformed=?, fragments=?, bad_checksums=?, drops=?, "
@@ -306,9 +311,45 @@ step(struct store *s, sqlite3_stmt *st, const char *what)
 	return rc == SQLITE_DONE ? true : fail(s, what);
 }
 
+/*
+ * Runs left "running" by a sensor that no longer exists (killed, power
+ * lost) become "interrupted": their rows hold what was committed, and a
+ * reader must not mistake them for a live sensor.
+ */
+bool
+store_runs_reap(struct store *s)
+{
+	sqlite3_stmt *st;
+	int64_t dead[64];
+	size_t n = 0, i;
+	char sql[128];
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, pid FROM runs WHERE "
+	    "status = 'running'", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "read runs");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 64) {
+		sqlite3_int64 pid = sqlite3_column_int64(st, 1);
+
+		if (sqlite3_column_type(st, 1) == SQLITE_NULL || pid <= 0 ||
+		    pid == getpid() || (kill((pid_t)pid, 0) != 0 &&
+		    errno == ESRCH))
+			dead[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {
+		snprintf(sql, sizeof(sql), "UPDATE runs SET status = "
+		    "'interrupted' WHERE id = %lld", (long long)dead[i]);
+		if (!exec(s, sql))
+			return false;
+	}
+	return true;
+}
+
 int64_t
 store_run_begin(struct store *s, const struct store_run *r)
 {
+	sqlite3_bind_int64(s->ins_run, 4, (sqlite3_int64)getpid());
 	sqlite3_bind_text(s->ins_run, 1, r->source, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s->ins_run, 2, (sqlite3_int64)r->started);
 	sqlite3_bind_text(s->ins_run, 3, r->status, -1, SQLITE_STATIC);

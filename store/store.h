@@ -29,7 +29,8 @@ struct store_run {
 	uint64_t	 malformed, fragments, bad_checksums;
 	uint64_t	 drops, ifdrops;
 	uint64_t	 flows, evicted, flows_peak, mem_peak;
-	const char	*status;	/* running, complete, damaged, interrupted */
+	const char	*status;	/* running, complete, damaged, failed;
+					   interrupted when found dead */
 };
 
 /* One row of `flows`.  Text fields are NUL-terminated. */
@@ -113,7 +114,13 @@ struct store_alert {
  */
 struct store	*store_open(const char *path, char *err, size_t errlen);
 
-/* Inserts the run row (status "running"); returns its id, or -1. */
+/*
+ * Marks "interrupted" the runs still "running" whose process is gone
+ * (kill -9, a crash); call before store_run_begin().
+ */
+bool		 store_runs_reap(struct store *);
+
+/* Inserts the run row (status "running", with our pid); returns its id, or -1. */
 int64_t		 store_run_begin(struct store *, const struct store_run *);
 
 /* Rewrites the run row's counters and status. */

@@ -13,7 +13,9 @@ debs="pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev zlib1g-dev sq
 # resegmented variants; unbound and nginx serve MTA-STS records and
 # policies on loopback to the fetch suite.
 # mandoc lints the man page, logrotate tries the rotation snippet.
-test_debs="tshark python3 python3-scapy unbound nginx-light mandoc logrotate"
+# tcpreplay and iproute2 drive the live replay through a veth pair.
+test_debs="tshark python3 python3-scapy unbound nginx-light mandoc logrotate
+    tcpreplay iproute2"
 
 missing() {
 	command -v pkg-config >/dev/null 2>&1 || { echo pkg-config; return; }

@@ -140,7 +140,8 @@ test_upgrade_v2(void)
 	    "ALTER TABLE sessions DROP COLUMN tls_version;"
 	    "ALTER TABLE sessions DROP COLUMN cipher;"
 	    "ALTER TABLE sessions DROP COLUMN cert_status;"
-	    "ALTER TABLE sessions DROP COLUMN sts; PRAGMA user_version=2");
+	    "ALTER TABLE sessions DROP COLUMN sts;"
+	    "ALTER TABLE runs DROP COLUMN pid; PRAGMA user_version=2");
 	CHECK(count("SELECT count(*) FROM pragma_table_info('sessions') "
 	    "WHERE name='sni'") == 0);
 	CHECK((s = store_open(path, err, sizeof(err))) != NULL);
@@ -204,12 +205,37 @@ test_certs_pins_policies(void)
 	CHECK(count("SELECT count(*) FROM policies") == 2);
 }
 
+/* A run left "running" by a process that is gone becomes "interrupted". */
+static void
+test_reap(void)
+{
+	struct store_run r = { .source = "x", .status = "running" };
+	char err[256];
+	struct store *s;
+	int64_t live;
+
+	fresh();
+	CHECK((s = store_open(path, err, sizeof(err))) != NULL);
+	CHECK((live = store_run_begin(s, &r)) > 0);	/* ours: pid alive */
+	CHECK(store_close(s));
+	/* A dead sensor's row (pid 0x7ffffffe is not a process here). */
+	raw("INSERT INTO runs (source, status, pid) VALUES ('y', 'running',"
+	    " 2147483646); INSERT INTO runs (source, status) VALUES ('z',"
+	    " 'running')");
+	CHECK((s = store_open(path, err, sizeof(err))) != NULL);
+	CHECK(store_runs_reap(s));
+	CHECK(store_close(s));
+	CHECK(count("SELECT count(*) FROM runs WHERE status='interrupted'")
+	    == 3);	/* ours too: this process now reaps as a new run would */
+}
+
 int
 main(void)
 {
 	RUN(test_create_and_reopen);
 	RUN(test_upgrade_v2);
 	RUN(test_certs_pins_policies);
+	RUN(test_reap);
 	RUN(test_refuse_foreign);
 	RUN(test_refuse_newer);
 	RUN(test_refuse_garbage);
