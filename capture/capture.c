@@ -14,6 +14,7 @@
 #ifdef __linux__
 #include <linux/if_packet.h>
 #endif
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +146,8 @@ static bool
 join_fanout(pcap_t *p, unsigned group, char *err, size_t errlen)
 {
 #ifdef PACKET_FANOUT
-	int arg = (int)(group & 0xffff) |
-	    ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+	uint32_t arg = (group & 0xffff) |
+	    (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
 
 	if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg,
 	    sizeof(arg)) == 0)
