@@ -13,6 +13,8 @@
 #define FLOW_MAX		(512 * 1024)	/* flows held at once; oldest evicted beyond */
 #define FLOW_IDLE_US		(600ULL * 1000000)	/* idle open flow expires, pcap time */
 #define FLOW_CLOSED_US		(10ULL * 1000000)	/* linger after FIN/RST for late ACKs, retransmits */
+#define FLOW_PRE_PKTS		3		/* payload-less packets kept for nDPI */
+#define FLOW_PRE_L3_MAX		128		/* bytes of each (IP + TCP headers) */
 #define FLOW_EXPIRE_BATCH	64		/* flows expired per packet at most (bounds latency) */
 
 /* TCP reassembly, per direction. */

@@ -103,6 +103,7 @@ struct app {
 	bool			 tls_dir[2];	/* the direction's bytes are TLS */
 	struct detect_session	*det;		/* NULL until an SMTP event */
 	int64_t			 session_id;	/* 0 until recognised */
+	uint32_t		 gaps;		/* holes seen while followed */
 };
 
 /* Context of one detect call: the run, the flow, its endpoints as text. */
@@ -164,6 +165,7 @@ monitor_opts_default(struct monitor_opts *o)
 	o->workers = 1;
 	o->stats_interval = MONITOR_STATS_INTERVAL;
 	flow_limits_default(&o->lim);
+	o->lim.digest = false;		/* --all-flows */
 }
 
 static uint64_t
@@ -503,6 +505,11 @@ app_get(struct flow *f)
 	return a;
 }
 
+/*
+ * Once neither the SMTP nor the TLS dissector has anything left to read,
+ * the flow is bypassed: a flow that is not SMTP after its first bytes,
+ * an SMTP session once its TLS handshakes are read.
+ */
 static void
 on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
     size_t len, uint64_t frame)
@@ -519,11 +526,17 @@ on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
 	if (a->smtp == NULL) {	/* past the hand-over: TLS only */
 		if (a->tls != NULL && a->tls_dir[dir])
 			tls_bytes(&j, dir, buf, len, frame);
-		return;
-	}
-	if (smtp_feed(a->smtp, dir, buf, len, frame, &sink) == SMTP_DONE) {
+	} else if (smtp_feed(a->smtp, dir, buf, len, frame, &sink) ==
+	    SMTP_DONE) {
 		smtp_free(a->smtp);	/* TLS both ways, or not SMTP */
 		a->smtp = NULL;
+	}
+	if (a->smtp == NULL && a->tls == NULL) {
+		if (a->det == NULL) {	/* never SMTP: nothing to keep */
+			free(a);
+			*flow_user(f) = NULL;
+		}
+		flow_bypass(f);
 	}
 }
 
@@ -538,6 +551,7 @@ on_flow_gap(void *ctx, struct flow *f, int dir, uint64_t len)
 
 	if (a == NULL)
 		return;
+	a->gaps++;
 	judge_init(&j, &sink, run, f, w->now_ts);
 	if (a->smtp != NULL)
 		smtp_gap(a->smtp, dir, len, &sink);
@@ -764,10 +778,9 @@ app_close(struct run *run, struct flow *f, const struct flow_record *r)
 		judge_init(&j, &sink, run, f, r->last_ts);
 		h.ctx = &j;
 		incomplete = (a->smtp != NULL && smtp_incomplete(a->smtp)) ||
-		    r->gaps[0] > 0 || r->gaps[1] > 0 || r->packets[0] == 0 ||
-		    r->packets[1] == 0;
-		detect_session_end(a->det, r->conflicts, r->last_frame, &h,
-		    &sum);
+		    a->gaps > 0 || r->packets[0] == 0 || r->packets[1] == 0;
+		detect_session_end(a->det, r->conflicts_followed,
+		    r->last_frame, &h, &sum);
 		memset(&ss, 0, sizeof(ss));
 		ss.last_ts = r->last_ts;
 		ss.banner_host = sum.banner_host;
@@ -809,9 +822,12 @@ on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 	char sha[2][65];
 	struct store_flow sf;
 	int af = r->family == 6 ? AF_INET6 : AF_INET;
+	struct app *a = *flow_user(f);
+	bool session = a != NULL && a->session_id > 0;
 
 	app_close(run, f, r);
-	if (run->store_failed)
+	/* Rows for SMTP sessions' flows; for all with --all-flows. */
+	if (run->store_failed || (!session && !run->o->lim.digest))
 		return;
 	inet_ntop(af, r->ip[0], cip, sizeof(cip));
 	inet_ntop(af, r->ip[1], sip, sizeof(sip));
@@ -833,8 +849,8 @@ on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 	memcpy(sf.gap_bytes, r->gap_bytes, sizeof(sf.gap_bytes));
 	memcpy(sf.gaps, r->gaps, sizeof(sf.gaps));
 	sf.conflicts = r->conflicts;
-	sf.sha256[0] = sha[0];
-	sf.sha256[1] = sha[1];
+	sf.sha256[0] = r->digest ? sha[0] : NULL;
+	sf.sha256[1] = r->digest ? sha[1] : NULL;
 	sf.close_reason = flow_close_reason_name(r->reason);
 	sf.syn_seen = r->syn_seen;
 	LOCK(run);
@@ -1133,8 +1149,9 @@ worker_loop(void *arg)
 			w->first_ts = fr.ts_us;
 		if (fr.ts_us > w->last_ts)
 			w->last_ts = fr.ts_us;
+		/* Checksums only for flows followed (below). */
 		dr = decode_frame(fr.dlt, fr.data, fr.caplen, fr.wirelen,
-		    o->verify, &p);
+		    false, &p);
 		switch (dr) {
 		case DECODE_TCP:
 			break;
@@ -1149,13 +1166,18 @@ worker_loop(void *arg)
 			continue;
 		}
 		w->tcp++;
-		if (p.cksum_bad)
-			w->bad_cksum++;
 		p.ts_us = fr.ts_us;
 		p.frame = fr.frame;
 		p.source = fr.source;
 		w->now_ts = p.ts_us;
-		flow_table_packet(w->ft, &p);
+		if (flow_table_packet(w->ft, &p) && o->verify) {
+			struct packet v;
+
+			decode_frame(fr.dlt, fr.data, fr.caplen, fr.wirelen,
+			    true, &v);
+			if (v.cksum_bad)
+				w->bad_cksum++;
+		}
 		if (run->store_failed)
 			break;
 	}

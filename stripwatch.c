@@ -45,6 +45,8 @@ usage(FILE *f)
 	    "      --no-checksum  do not verify IP/TCP checksums\n"
 	    "      --no-classify  do not run nDPI\n"
 	    "      --flows-max N  flows held at once (default %u)\n"
+	    "      --all-flows  follow and store every TCP flow (digests, nDPI names),\n"
+	    "                   not only SMTP sessions' flows: slower, for forensics\n"
 	    "      --json PATH  also write each alert as a JSON line (- for "
 	    "stdout)\n"
 	    "      --syslog SPEC  also send each alert to syslog (RFC 5424): "
@@ -128,7 +130,7 @@ static void
 parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
     char **filter)
 {
-	enum { O_IMMEDIATE = 256, O_NOCKSUM, O_NOCLASSIFY, O_FLOWSMAX, O_JSON,
+	enum { O_IMMEDIATE = 256, O_NOCKSUM, O_NOCLASSIFY, O_FLOWSMAX, O_ALLFLOWS, O_JSON,
 	    O_EXPECT, O_CAFILE, O_CAPATH, O_NOFETCH, O_POLICYDIR, O_DOMAINS,
 	    O_DNS, O_STSCA, O_FETCHTO, O_HTTPSPORT, O_SYSLOG, O_USER,
 	    O_ALLOWROOT, O_STATS, O_WORKERS };
@@ -141,6 +143,7 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 		{ "no-checksum", no_argument,	    NULL, O_NOCKSUM },
 		{ "no-classify", no_argument,	    NULL, O_NOCLASSIFY },
 		{ "flows-max",	 required_argument, NULL, O_FLOWSMAX },
+		{ "all-flows",	 no_argument,	    NULL, O_ALLFLOWS },
 		{ "json",	 required_argument, NULL, O_JSON },
 		{ "syslog",	 required_argument, NULL, O_SYSLOG },
 		{ "user",	 required_argument, NULL, O_USER },
@@ -197,6 +200,9 @@ parse_opts(int argc, char **argv, struct monitor_opts *o, const char ***files,
 			break;
 		case O_NOCLASSIFY:
 			o->classify = false;
+			break;
+		case O_ALLFLOWS:
+			o->lim.digest = true;
 			break;
 		case O_FLOWSMAX:
 			o->lim.flows_max = (uint32_t)number("--flows-max",

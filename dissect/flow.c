@@ -7,6 +7,7 @@
  * so the oldest flow of each is always at its tail: expiry and eviction
  * are O(1) per flow and driven by packet time only.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -21,22 +22,45 @@ struct flow_list {
 	struct flow	*head, *tail;	/* most and least recently seen */
 };
 
+/*
+ * What following a flow's streams takes: reassembly, digests, nDPI.  Only
+ * flows still followed have one; flow_bypass() gives it back.
+ */
+struct flow_stream {
+	uint64_t		 stalled[2];	/* table clock when a direction began
+						   waiting on an acknowledged hole,
+						   0 = not waiting */
+	struct reasm		 r[2];		/* per direction */
+	EVP_MD_CTX		*md[2];		/* stream digests, lazily made */
+	struct classify_state	 cls;
+	/*
+	 * Packets before the first payload, kept for nDPI (which needs the
+	 * handshake): it sees them only once the flow proves worth it.
+	 */
+	uint8_t			 npre;
+	struct {
+		uint64_t	 ts;
+		uint16_t	 len;
+		uint8_t		 l3[FLOW_PRE_L3_MAX];
+	}			 pre[FLOW_PRE_PKTS];
+	struct flow_stream	*spare;		/* free list */
+};
+
 struct flow {
 	struct flow		*hnext;		/* hash chain */
 	struct flow		*prev, *next;	/* LRU list */
 	struct flow_list	*list;		/* which LRU list holds it */
 	uint64_t		 seen;		/* table clock at its last packet */
-	uint64_t		 stalled[2];	/* table clock when a direction began
-						   waiting on an acknowledged hole,
-						   0 = not waiting */
 	uint32_t		 hash;
 	uint32_t		 client_isn;	/* valid when rec.syn_seen */
 	bool			 fin[2];	/* FIN seen per direction */
 	bool			 rst;
+	bool			 bypass;	/* the stage above is done with it */
+	bool			 hi_valid[2];
+	uint32_t		 hi[2];		/* bypassed: next sequence number
+						   past the highest byte seen */
+	struct flow_stream	*s;		/* NULL once bypassed (or spare) */
 	struct flow_record	 rec;
-	struct reasm		 r[2];		/* per direction */
-	EVP_MD_CTX		*md[2];		/* stream digests, lazily made */
-	struct classify_state	 cls;
 	void			*user;
 };
 
@@ -52,6 +76,8 @@ struct flow_table {
 	uint64_t		 now;		/* latest packet time seen: the
 						   table clock, never backwards */
 	EVP_MD			*sha256;
+	struct flow_stream	*spare;		/* released stream states */
+	struct flow		*spare_flows;	/* released flows, by hnext */
 	struct flow_stats	 st;
 };
 
@@ -72,6 +98,7 @@ flow_limits_default(struct flow_limits *l)
 	l->ooo_bytes_max = REASM_OOO_BYTES_MAX;
 	l->mem_max = REASM_MEM_MAX;
 	l->hist_mem_max = REASM_HIST_MEM_MAX;
+	l->digest = true;
 }
 
 const char *
@@ -160,26 +187,28 @@ list_push(struct flow_list *l, struct flow *f)
 static void
 sink_data(void *ctx, const uint8_t *buf, size_t len, uint64_t frame)
 {
-	struct dir_sink *s = ctx;
-	struct flow *f = s->f;
+	struct dir_sink *ds = ctx;
+	struct flow_table *t = ds->t;
+	struct flow *f = ds->f;
+	EVP_MD_CTX **md = &f->s->md[ds->dir];
 
-	if (f->md[s->dir] == NULL) {
-		if ((f->md[s->dir] = EVP_MD_CTX_new()) == NULL ||
-		    EVP_DigestInit_ex(f->md[s->dir], s->t->sha256, NULL) != 1)
+	if (t->lim.digest) {
+		if (*md == NULL && ((*md = EVP_MD_CTX_new()) == NULL ||
+		    EVP_DigestInit_ex(*md, t->sha256, NULL) != 1))
 			abort();	/* OpenSSL out of memory */
+		EVP_DigestUpdate(*md, buf, len);
 	}
-	EVP_DigestUpdate(f->md[s->dir], buf, len);
-	if (s->t->hooks.data != NULL)
-		s->t->hooks.data(s->t->hooks.ctx, f, s->dir, buf, len, frame);
+	if (!f->bypass && t->hooks.data != NULL)
+		t->hooks.data(t->hooks.ctx, f, ds->dir, buf, len, frame);
 }
 
 static void
 sink_gap(void *ctx, uint64_t len)
 {
-	struct dir_sink *s = ctx;
+	struct dir_sink *ds = ctx;
 
-	if (s->t->hooks.gap != NULL)
-		s->t->hooks.gap(s->t->hooks.ctx, s->f, s->dir, len);
+	if (!ds->f->bypass && ds->t->hooks.gap != NULL)
+		ds->t->hooks.gap(ds->t->hooks.ctx, ds->f, ds->dir, len);
 }
 
 static void
@@ -201,6 +230,75 @@ pool_peak(struct flow_table *t)
 		t->st.mem_peak = t->pool.mem + t->pool.hist_mem;
 }
 
+/* Shows the kept handshake packets, then p (if any), to nDPI. */
+static void
+classify_replay(struct flow_table *t, struct flow_stream *fs,
+    const struct packet *p)
+{
+	struct packet q;
+	uint8_t i;
+
+	for (i = 0; i < fs->npre; i++) {
+		memset(&q, 0, sizeof(q));
+		q.l3 = fs->pre[i].l3;
+		q.l3_len = fs->pre[i].len;
+		q.ts_us = fs->pre[i].ts;
+		classify_packet(t->cls, &fs->cls, &q);
+	}
+	fs->npre = 0;
+	if (p != NULL)
+		classify_packet(t->cls, &fs->cls, p);
+}
+
+/* Counts, as stream bytes, what a bypassed flow's segment adds. */
+static void
+bypass_count(struct flow *f, int dir, const struct packet *p)
+{
+	uint32_t start = p->seq + ((p->flags & TCP_SYN) ? 1 : 0);
+	uint32_t end = start + (uint32_t)p->seg_len;
+
+	if (p->seg_len == 0)	/* a FIN's or SYN's own number is no byte */
+		return;
+	if (!f->hi_valid[dir]) {
+		f->hi[dir] = start;
+		f->hi_valid[dir] = true;
+	}
+	if ((int32_t)(end - f->hi[dir]) > 0) {
+		f->rec.bytes[dir] += end - f->hi[dir];
+		f->hi[dir] = end;
+	}
+}
+
+/*
+ * Ends following: the counters of both streams go to the record, their
+ * buffers are released, later segments are only counted.
+ */
+static void
+stream_release(struct flow_table *t, struct flow *f)
+{
+	struct flow_stream *fs = f->s;
+	int dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		struct reasm *r = &fs->r[dir];
+
+		f->rec.bytes[dir] = r->bytes + r->gap_bytes;
+		f->rec.gaps[dir] = r->gaps;
+		f->rec.gap_bytes[dir] = r->gap_bytes;
+		f->hi_valid[dir] = r->started;
+		f->hi[dir] = r->base + (uint32_t)(r->bytes + r->gap_bytes);
+		reasm_free(r, &t->pool);
+		EVP_MD_CTX_free(fs->md[dir]);
+	}
+	f->rec.conflicts = fs->r[0].conflicts + fs->r[1].conflicts;
+	classify_finish(t->cls, &fs->cls);
+	classify_name(t->cls, &fs->cls, f->rec.protocol,
+	    sizeof(f->rec.protocol));
+	fs->spare = t->spare;
+	t->spare = fs;
+	f->s = NULL;
+}
+
 /*
  * The one way out of the table: finishes both streams, reports the record
  * to the close hook, releases everything.
@@ -208,46 +306,66 @@ pool_peak(struct flow_table *t)
 static void
 flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
 {
+	struct flow_stream *fs = f->s;
 	struct flow **pp;
 	unsigned int mdlen;
 	int dir;
 
-	for (dir = 0; dir < 2; dir++) {
+	for (dir = 0; fs != NULL && dir < 2; dir++) {
 		struct reasm_sink rs;
 		struct dir_sink ds;
 
 		sink_init(&rs, &ds, t, f, dir);
-		reasm_finish(&f->r[dir], &t->pool, &rs);
+		reasm_finish(&fs->r[dir], &t->pool, &rs);
 	}
-	classify_finish(t->cls, &f->cls);
-	classify_name(t->cls, &f->cls, f->rec.protocol,
-	    sizeof(f->rec.protocol));
-	for (dir = 0; dir < 2; dir++) {
-		if (f->md[dir] == NULL) {	/* empty stream */
-			f->md[dir] = EVP_MD_CTX_new();
-			if (f->md[dir] == NULL || EVP_DigestInit_ex(f->md[dir],
-			    t->sha256, NULL) != 1)
-				abort();
+	if (fs != NULL) {
+		/*
+		 * Keeping digests, every flow is named, one without payload
+		 * from its ports.
+		 */
+		if (t->lim.digest)
+			classify_replay(t, fs, NULL);
+		classify_finish(t->cls, &fs->cls);
+		classify_name(t->cls, &fs->cls, f->rec.protocol,
+		    sizeof(f->rec.protocol));
+		f->rec.digest = t->lim.digest;
+		for (dir = 0; dir < 2; dir++) {
+			EVP_MD_CTX *md = fs->md[dir];
+
+			if (t->lim.digest) {
+				if (md == NULL && ((md = EVP_MD_CTX_new()) ==
+				    NULL || EVP_DigestInit_ex(md, t->sha256,
+				    NULL) != 1))
+					abort();	/* empty stream */
+				EVP_DigestFinal_ex(md, f->rec.sha256[dir],
+				    &mdlen);
+			}
+			EVP_MD_CTX_free(md);
+			fs->md[dir] = NULL;
+			f->rec.bytes[dir] = fs->r[dir].bytes;
+			f->rec.gaps[dir] = fs->r[dir].gaps;
+			f->rec.gap_bytes[dir] = fs->r[dir].gap_bytes;
 		}
-		EVP_DigestFinal_ex(f->md[dir], f->rec.sha256[dir], &mdlen);
-		EVP_MD_CTX_free(f->md[dir]);
-		f->md[dir] = NULL;
-		f->rec.bytes[dir] = f->r[dir].bytes;
-		f->rec.gaps[dir] = f->r[dir].gaps;
-		f->rec.gap_bytes[dir] = f->r[dir].gap_bytes;
+		f->rec.conflicts = fs->r[0].conflicts + fs->r[1].conflicts;
+		if (!f->bypass)
+			f->rec.conflicts_followed = f->rec.conflicts;
 	}
-	f->rec.conflicts = f->r[0].conflicts + f->r[1].conflicts;
 	f->rec.reason = why;
 	if (t->hooks.close != NULL)
 		t->hooks.close(t->hooks.ctx, f, &f->rec);
-	for (dir = 0; dir < 2; dir++)
-		reasm_free(&f->r[dir], &t->pool);
+	if (fs != NULL) {
+		for (dir = 0; dir < 2; dir++)
+			reasm_free(&fs->r[dir], &t->pool);
+		fs->spare = t->spare;
+		t->spare = fs;
+	}
 	for (pp = &t->bucket[f->hash & t->mask]; *pp != f; pp = &(*pp)->hnext)
 		;
 	*pp = f->hnext;
 	list_unlink(f);
 	t->st.active--;
-	free(f);
+	f->hnext = t->spare_flows;
+	t->spare_flows = f;
 }
 
 struct flow_table *
@@ -344,13 +462,25 @@ evict_one(struct flow_table *t)
 static struct flow *
 flow_create(struct flow_table *t, const struct packet *p, uint32_t hash)
 {
+	struct flow_stream *fs;
 	struct flow *f;
 	int c;
 
 	while (t->st.active >= t->lim.flows_max)
 		evict_one(t);
-	if ((f = calloc(1, sizeof(*f))) == NULL)
+	if ((fs = t->spare) != NULL)
+		t->spare = fs->spare;
+	else if ((fs = malloc(sizeof(*fs))) == NULL)
 		return NULL;
+	if ((f = t->spare_flows) != NULL)
+		t->spare_flows = f->hnext;
+	else if ((f = malloc(sizeof(*f))) == NULL) {
+		free(fs);
+		return NULL;
+	}
+	memset(f, 0, sizeof(*f));
+	memset(fs, 0, offsetof(struct flow_stream, pre));
+	f->s = fs;
 	c = sender_is_client(p) ? 0 : 1;
 	f->hash = hash;
 	f->rec.id = ++t->st.flows;
@@ -423,24 +553,25 @@ expire(struct flow_table *t)
 static void
 unstall(struct flow_table *t, struct flow *f)
 {
+	struct flow_stream *fs = f->s;
 	struct reasm_sink rs;
 	struct dir_sink ds;
 	int dir;
 
 	for (dir = 0; dir < 2; dir++) {
-		if (!reasm_stalled(&f->r[dir])) {
-			f->stalled[dir] = 0;
+		if (!reasm_stalled(&fs->r[dir])) {
+			fs->stalled[dir] = 0;
 			continue;
 		}
-		if (f->stalled[dir] == 0) {
-			f->stalled[dir] = t->now;
+		if (fs->stalled[dir] == 0) {
+			fs->stalled[dir] = t->now;
 			continue;
 		}
-		if (t->now - f->stalled[dir] < REASM_STALL_US)
+		if (t->now - fs->stalled[dir] < REASM_STALL_US)
 			continue;
 		sink_init(&rs, &ds, t, f, dir);
-		reasm_skip_hole(&f->r[dir], &t->pool, &rs);
-		f->stalled[dir] = reasm_stalled(&f->r[dir]) ? t->now : 0;
+		reasm_skip_hole(&fs->r[dir], &t->pool, &rs);
+		fs->stalled[dir] = reasm_stalled(&fs->r[dir]) ? t->now : 0;
 	}
 }
 
@@ -457,11 +588,48 @@ is_new_connection(const struct flow *f, const struct packet *p, int dir)
 	return !(dir == FLOW_C2S && f->rec.syn_seen && p->seq == f->client_isn);
 }
 
-void
-flow_table_packet(struct flow_table *t, const struct packet *p)
+/* One segment of a followed flow: nDPI, reassembly, delivery. */
+static void
+follow(struct flow_table *t, struct flow *f, int dir, const struct packet *p)
 {
+	struct flow_stream *fs = f->s;
 	struct reasm_sink rs;
 	struct dir_sink ds;
+
+	sink_init(&rs, &ds, t, f, dir);
+	if (!(p->flags & TCP_RST))
+		reasm_segment(&fs->r[dir], &t->pool, p->seq, p->flags,
+		    p->payload, p->payload_len, p->seg_len, p->frame, &rs);
+	if (p->flags & TCP_ACK)
+		reasm_ack(&fs->r[!dir], p->ack);
+	unstall(t, f);
+	pool_peak(t);
+	/* A direction that is complete up to its FIN needs no buffers. */
+	if (reasm_done(&fs->r[dir]))
+		reasm_free(&fs->r[dir], &t->pool);
+	if (f->bypass && !t->lim.digest) {
+		stream_release(t, f);
+		return;
+	}
+	/*
+	 * nDPI after the stage above had its say, so a flow given up at its
+	 * first bytes costs nDPI nothing; the handshake it needs is kept.
+	 */
+	if (fs->cls.done || t->cls == NULL)
+		return;
+	if (p->payload_len > 0 || fs->cls.pkts > 0)
+		classify_replay(t, fs, p);
+	else if (fs->npre < FLOW_PRE_PKTS && p->l3_len <= FLOW_PRE_L3_MAX) {
+		memcpy(fs->pre[fs->npre].l3, p->l3, p->l3_len);
+		fs->pre[fs->npre].len = (uint16_t)p->l3_len;
+		fs->pre[fs->npre].ts = p->ts_us;
+		fs->npre++;
+	}
+}
+
+bool
+flow_table_packet(struct flow_table *t, const struct packet *p)
+{
 	struct flow *f;
 	uint32_t hash;
 	int dir = FLOW_C2S;
@@ -478,7 +646,7 @@ flow_table_packet(struct flow_table *t, const struct packet *p)
 	}
 	if (f == NULL) {
 		if ((f = flow_create(t, p, hash)) == NULL)
-			return;
+			return false;
 		dir = f->rec.port[0] == p->sport &&
 		    memcmp(f->rec.ip[0], p->src, 16) == 0 ? FLOW_C2S : FLOW_S2C;
 	}
@@ -501,19 +669,10 @@ flow_table_packet(struct flow_table *t, const struct packet *p)
 		list_unlink(f);
 		list_push(&t->open, f);
 	}
-	classify_packet(t->cls, &f->cls, p);
-
-	sink_init(&rs, &ds, t, f, dir);
-	if (!(p->flags & TCP_RST))
-		reasm_segment(&f->r[dir], &t->pool, p->seq, p->flags,
-		    p->payload, p->payload_len, p->seg_len, p->frame, &rs);
-	if (p->flags & TCP_ACK)
-		reasm_ack(&f->r[!dir], p->ack);
-	unstall(t, f);
-	pool_peak(t);
-	/* A direction that is complete up to its FIN needs no buffers. */
-	if (reasm_done(&f->r[dir]))
-		reasm_free(&f->r[dir], &t->pool);
+	if (f->s != NULL)
+		follow(t, f, dir, p);
+	else
+		bypass_count(f, dir, p);
 	if (p->flags & TCP_FIN)
 		f->fin[dir] = true;
 	if (p->flags & TCP_RST)
@@ -525,6 +684,18 @@ flow_table_packet(struct flow_table *t, const struct packet *p)
 		list_unlink(f);
 		list_push(&t->closing, f);
 	}
+	return !f->bypass;
+}
+
+void
+flow_bypass(struct flow *f)
+{
+	if (f->bypass)
+		return;
+	f->bypass = true;
+	if (f->s != NULL)
+		f->rec.conflicts_followed = f->s->r[0].conflicts +
+		    f->s->r[1].conflicts;
 }
 
 void
@@ -547,6 +718,18 @@ flow_table_free(struct flow_table *t)
 			flow_close(t, f, f->rst ? FLOW_CLOSE_RST : FLOW_CLOSE_FIN);
 		else
 			flow_close(t, f, FLOW_CLOSE_END);
+	}
+	while (t->spare != NULL) {
+		struct flow_stream *fs = t->spare;
+
+		t->spare = fs->spare;
+		free(fs);
+	}
+	while (t->spare_flows != NULL) {
+		struct flow *f = t->spare_flows;
+
+		t->spare_flows = f->hnext;
+		free(f);
 	}
 	EVP_MD_free(t->sha256);
 	free(t->bucket);

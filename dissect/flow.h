@@ -29,6 +29,8 @@ struct flow_limits {
 	uint32_t	ooo_bytes_max;
 	uint64_t	mem_max;	/* all out-of-order buffers */
 	uint64_t	hist_mem_max;	/* all retransmit-check history */
+	bool		digest;		/* SHA-256 of every stream; bypassed
+					   flows are then still reassembled */
 };
 
 enum flow_close_reason {
@@ -56,6 +58,8 @@ struct flow_record {
 	uint32_t	gaps[2];
 	uint64_t	gap_bytes[2];
 	uint32_t	conflicts;	/* both directions */
+	uint32_t	conflicts_followed; /* of those, before flow_bypass() */
+	bool		digest;		/* sha256 holds the whole streams */
 	uint8_t		sha256[2][32];	/* of each reassembled stream */
 	enum flow_close_reason reason;
 };
@@ -92,8 +96,20 @@ void	flow_limits_default(struct flow_limits *);
 struct flow_table *flow_table_new(const struct flow_limits *,
 	    struct classify *, const struct flow_hooks *);
 
-/* Accounts one decoded TCP segment: expiry, lookup or creation, streams. */
-void	flow_table_packet(struct flow_table *, const struct packet *);
+/*
+ * Accounts one decoded TCP segment: expiry, lookup or creation, streams.
+ * Returns true when the segment's flow is still followed (not bypassed).
+ */
+bool	flow_table_packet(struct flow_table *, const struct packet *);
+
+/*
+ * The stage above needs nothing more of this flow: its hooks get no more
+ * data or gaps (close still comes), nDPI stops, and unless the table
+ * keeps digests its buffers are released and later segments only counted
+ * (bytes then follow the highest sequence number; gaps are no longer
+ * seen).  May be called from the data hook.
+ */
+void	flow_bypass(struct flow *);
 
 /* Closes every flow (FLOW_CLOSE_END) and frees the table. */
 void	flow_table_free(struct flow_table *);

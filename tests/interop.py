@@ -362,7 +362,7 @@ def explain(ref, s, r, out):
 def run_stripwatch(args, path, tmp):
     """Returns (rows or None, problems list, notes list)."""
     db = os.path.join(tmp, "out.sqlite")
-    cmd = [args.stripwatch, "-r", path, "-w", db, "--no-fetch"] + args.sw_arg
+    cmd = [args.stripwatch, "-r", path, "-w", db, "--no-fetch", "--all-flows"] + args.sw_arg
     problems, notes = [], []
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1")

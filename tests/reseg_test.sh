@@ -326,7 +326,7 @@ worker() {
     cd "$ROOT" || return
     if [ "$CHECK" != tshark ]; then
         # shellcheck disable=SC2086 # args is a word list
-        timeout 120 "$BIN" -r "$cap" -w "$d/orig.sqlite" --no-checksum --no-fetch $args >"$d/orig.log" 2>&1
+        timeout 120 "$BIN" -r "$cap" -w "$d/orig.sqlite" --no-checksum --no-fetch --all-flows $args >"$d/orig.log" 2>&1
         orc=$?
         if [ $orc -ne 0 ] && [ $orc -ne 3 ]; then
             echo "FAIL $name (original): stripwatch exit $orc: $(tail -1 "$d/orig.log")" >>"$out"
@@ -339,7 +339,7 @@ worker() {
         [ "${v#*:}" = "$v" ] && f="$d/${v//,/+}-1.pcap"
         if [ "$CHECK" != tshark ]; then
             # shellcheck disable=SC2086
-            timeout 120 "$BIN" -r "$f" -w "$f.sqlite" --no-checksum --no-fetch $args >"$f.log" 2>&1
+            timeout 120 "$BIN" -r "$f" -w "$f.sqlite" --no-checksum --no-fetch --all-flows $args >"$f.log" 2>&1
             rc=$?
             if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
                 line="FAIL $name $v: stripwatch exit $rc: $(tail -1 "$f.log")"
