@@ -40,7 +40,7 @@ PYEOF
 
 run_case() {	# signal port
 	sig=$1 port=$2 db="$tmp/live-$1.db"
-	"$bin" -q --no-fetch --allow-root -i lo --immediate -w "$db" \
+	"$bin" -q --no-fetch --all-flows --allow-root -i lo --immediate -w "$db" \
 	    "tcp port $port" 2>"$tmp/err" &
 	pid=$!
 	sleep 1.5
