@@ -8,7 +8,9 @@
  * expired and untrusted, and the analyst is told both.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +24,30 @@
 
 #include "cert.h"
 
+/*
+ * A verdict depends on the chain's bytes, the name, and the time only
+ * through the validity bounds of the certificates the path used, so a
+ * verdict is reused for the same chain and name at any time no bound
+ * separates from the time it was reached at.  Mail servers present the
+ * same chain to every client: this saves a decode and a verification
+ * per session.
+ */
+#define CERT_CACHE_SLOTS	256	/* direct-mapped by key */
+#define CERT_CACHE_BOUNDS	(2 * (CERT_CHAIN_MAX + 8))
+
+struct cert_cached {
+	uint8_t		 key[32];	/* SHA-256 of the name and the chain */
+	int64_t		 at;		/* seconds it was judged at */
+	size_t		 nbounds;
+	int64_t		 bounds[CERT_CACHE_BOUNDS];
+	size_t		 idx[CERT_CHAIN_MAX];	/* info[k] came from der[idx[k]] */
+	struct cert_verdict v;
+};
+
 struct cert_store {
 	X509_STORE	*store;
+	pthread_mutex_t	 lock;		/* the cache: workers share the store */
+	struct cert_cached *cache[CERT_CACHE_SLOTS];
 };
 
 /* What the verify callback saw, reached through the context's app data. */
@@ -44,6 +68,7 @@ cert_store_new(const char *ca_file, const char *ca_path, char *err,
 		free(cs);
 		return NULL;
 	}
+	pthread_mutex_init(&cs->lock, NULL);
 	if (ca_file == NULL && ca_path == NULL) {
 		if (X509_STORE_set_default_paths(cs->store) != 1) {
 			snprintf(err, errlen, "cannot load the system trust "
@@ -70,8 +95,16 @@ fail:
 void
 cert_store_free(struct cert_store *cs)
 {
+	size_t i;
+
 	if (cs == NULL)
 		return;
+	for (i = 0; i < CERT_CACHE_SLOTS; i++) {
+		if (cs->cache[i] != NULL)
+			cert_verdict_clear(&cs->cache[i]->v);
+		free(cs->cache[i]);
+	}
+	pthread_mutex_destroy(&cs->lock);
 	X509_STORE_free(cs->store);
 	free(cs);
 }
@@ -284,9 +317,20 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 }
 
 static void
-verify(struct cert_store *cs, X509 *leaf, STACK_OF(X509) *rest,
-    uint64_t ts_us, struct cert_verdict *v)
+add_bound(struct cert_cached *c, int64_t b)
 {
+	if (c != NULL && c->nbounds < CERT_CACHE_BOUNDS)
+		c->bounds[c->nbounds++] = b;
+	else if (c != NULL)
+		c->nbounds = CERT_CACHE_BOUNDS + 1;	/* too many: no reuse */
+}
+
+static void
+verify(struct cert_store *cs, X509 *leaf, STACK_OF(X509) *rest,
+    uint64_t ts_us, struct cert_verdict *v, struct cert_cached *c)
+{
+	STACK_OF(X509) *path;
+	int k;
 	struct verify_state st = { 0, 0 };
 	X509_STORE_CTX *ctx;
 	X509_VERIFY_PARAM *vp;
@@ -310,6 +354,14 @@ verify(struct cert_store *cs, X509 *leaf, STACK_OF(X509) *rest,
 		st.first_error = X509_STORE_CTX_get_error(ctx);
 	}
 	v->problems |= st.problems;
+	/* The anchors too: the path's certificates bound the verdict. */
+	path = X509_STORE_CTX_get0_chain(ctx);
+	for (k = 0; path != NULL && k < sk_X509_num(path); k++) {
+		X509 *x = sk_X509_value(path, k);
+
+		add_bound(c, asn1_seconds(X509_get0_notBefore(x)));
+		add_bound(c, asn1_seconds(X509_get0_notAfter(x)));
+	}
 	if (st.first_error != 0)
 		snprintf(v->reason, sizeof(v->reason), "%s",
 		    X509_verify_cert_error_string(st.first_error));
@@ -317,18 +369,128 @@ verify(struct cert_store *cs, X509 *leaf, STACK_OF(X509) *rest,
 	ERR_clear_error();
 }
 
+static char *
+copy_text(const char *t)
+{
+	char *p;
+
+	if (t == empty || (p = strdup(t)) == NULL)
+		return empty;
+	return p;
+}
+
+/* A deep copy of a verdict, der pointers from the chain at hand. */
+static void
+verdict_copy(struct cert_verdict *to, const struct cert_verdict *from,
+    const size_t *idx, const uint8_t *const *der)
+{
+	size_t k;
+
+	*to = *from;
+	for (k = 0; k < from->ncerts; k++) {
+		to->info[k].subject = copy_text(from->info[k].subject);
+		to->info[k].issuer = copy_text(from->info[k].issuer);
+		to->info[k].sans = copy_text(from->info[k].sans);
+		to->info[k].der = der[idx[k]];
+	}
+}
+
+static void
+cache_key(const uint8_t *const *der, const size_t *lens, size_t n,
+    const char *name, uint8_t key[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	uint64_t l;
+	size_t i;
+
+	memset(key, 0, 32);
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return;
+	}
+	l = name != NULL ? strlen(name) : 0;
+	EVP_DigestUpdate(md, &l, sizeof(l));
+	EVP_DigestUpdate(md, name != NULL ? name : "", (size_t)l);
+	for (i = 0; i < n; i++) {
+		l = lens[i];
+		EVP_DigestUpdate(md, &l, sizeof(l));
+		EVP_DigestUpdate(md, der[i], lens[i]);
+	}
+	EVP_DigestFinal_ex(md, key, &len);
+	EVP_MD_CTX_free(md);
+}
+
+/* True when no bound lies between the time judged at and now. */
+static bool
+cache_fits(const struct cert_cached *c, int64_t now)
+{
+	size_t i;
+
+	if (c->nbounds > CERT_CACHE_BOUNDS)
+		return false;
+	for (i = 0; i < c->nbounds; i++)
+		if ((c->bounds[i] <= c->at) != (c->bounds[i] <= now) ||
+		    (c->bounds[i] < c->at) != (c->bounds[i] < now))
+			return false;
+	return true;
+}
+
+static void judge(struct cert_store *, const uint8_t *const *,
+    const size_t *, size_t, const char *, uint64_t, struct cert_verdict *,
+    struct cert_cached *);
+
 void
 cert_judge(struct cert_store *cs, const uint8_t *const *der,
     const size_t *lens, size_t n, const char *name, uint64_t ts_us,
     struct cert_verdict *v)
+{
+	struct cert_cached *c, **slot;
+	int64_t now = (int64_t)(ts_us / 1000000);
+	uint8_t key[32];
+	size_t i;
+
+	if (n > CERT_CHAIN_MAX)
+		n = CERT_CHAIN_MAX;
+	cache_key(der, lens, n, name, key);
+	slot = &cs->cache[key[0] % CERT_CACHE_SLOTS];
+	pthread_mutex_lock(&cs->lock);
+	if ((c = *slot) != NULL && memcmp(c->key, key, 32) == 0 &&
+	    cache_fits(c, now)) {
+		verdict_copy(v, &c->v, c->idx, der);
+		pthread_mutex_unlock(&cs->lock);
+		return;
+	}
+	pthread_mutex_unlock(&cs->lock);
+	if ((c = calloc(1, sizeof(*c))) != NULL) {
+		memcpy(c->key, key, 32);
+		c->at = now;
+	}
+	judge(cs, der, lens, n, name, ts_us, v, c);
+	if (c == NULL)
+		return;
+	verdict_copy(&c->v, v, c->idx, der);
+	for (i = 0; i < c->v.ncerts; i++)
+		c->v.info[i].der = NULL;	/* the caller's, gone after */
+	pthread_mutex_lock(&cs->lock);
+	if (*slot != NULL) {
+		cert_verdict_clear(&(*slot)->v);
+		free(*slot);
+	}
+	*slot = c;
+	pthread_mutex_unlock(&cs->lock);
+}
+
+static void
+judge(struct cert_store *cs, const uint8_t *const *der,
+    const size_t *lens, size_t n, const char *name, uint64_t ts_us,
+    struct cert_verdict *v, struct cert_cached *cc)
 {
 	STACK_OF(X509) *rest;
 	X509 *x[CERT_CHAIN_MAX];
 	size_t i, nx = 0;
 
 	memset(v, 0, sizeof(*v));
-	if (n > CERT_CHAIN_MAX)
-		n = CERT_CHAIN_MAX;
 	for (i = 0; i < n; i++) {
 		const unsigned char *p = der[i];
 		X509 *c;
@@ -347,13 +509,17 @@ cert_judge(struct cert_store *cs, const uint8_t *const *der,
 			continue;	/* a broken extra: no path through it */
 		}
 		describe(c, der[i], lens[i], &v->info[nx]);
+		add_bound(cc, v->info[nx].not_before);
+		add_bound(cc, v->info[nx].not_after);
+		if (cc != NULL)
+			cc->idx[nx] = i;
 		x[nx++] = c;
 	}
 	v->ncerts = nx;
 	if ((rest = sk_X509_new_null()) != NULL) {
 		for (i = 1; i < nx; i++)
 			sk_X509_push(rest, x[i]);
-		verify(cs, x[0], rest, ts_us, v);
+		verify(cs, x[0], rest, ts_us, v, cc);
 		sk_X509_free(rest);
 	} else {
 		v->problems |= CERT_UNTRUSTED;
