@@ -66,7 +66,7 @@ UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
 	     tests/unit/test_policy tests/unit/test_tls tests/unit/test_sts
 
 .PHONY: all test unit cli regress alerts public-alerts live interop reseg \
-	fetch certs-interop feed replay sigkill run clean
+	fetch certs-interop feed replay sigkill adversarial run clean
 
 all: stripwatch
 
@@ -133,9 +133,15 @@ replay: stripwatch
 sigkill: stripwatch
 	@tests/sigkill.sh
 
+# Floods, huge lines, evasive TCP/IP, broken TLS (tests/mkadversarial.py).
+# Sanitizer builds take smaller floods and skip the RSS bounds.
+adversarial: stripwatch
+	@$(if $(SANITIZER),ADV_FLOWS=200000 ADV_SYNS=100000 \
+	    ADV_CONCURRENT=200000 ADV_NO_RSS=1) tests/adversarial.sh
+
 # Every suite runs even when an earlier one fails; the summary says which.
 SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg \
-	  fetch certs-interop install-check feed replay sigkill
+	  fetch certs-interop install-check feed replay sigkill adversarial
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 
