@@ -66,7 +66,8 @@ UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
 	     tests/unit/test_policy tests/unit/test_tls tests/unit/test_sts
 
 .PHONY: all test unit cli regress alerts public-alerts live interop reseg \
-	fetch certs-interop feed replay sigkill adversarial run clean
+	fetch certs-interop feed replay sigkill adversarial valgrind \
+	run clean
 
 all: stripwatch
 
@@ -133,6 +134,10 @@ replay: stripwatch
 sigkill: stripwatch
 	@tests/sigkill.sh
 
+# Unit tests and the sensor under memcheck (not for sanitizer builds).
+valgrind: stripwatch $(UNIT_TESTS)
+	@SANITIZER=$(SANITIZER) tests/valgrind.sh $(UNIT_TESTS)
+
 # Floods, huge lines, evasive TCP/IP, broken TLS (tests/mkadversarial.py).
 # Sanitizer builds take smaller floods and skip the RSS bounds.
 adversarial: stripwatch
@@ -141,7 +146,8 @@ adversarial: stripwatch
 
 # Every suite runs even when an earlier one fails; the summary says which.
 SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg \
-	  fetch certs-interop install-check feed replay sigkill adversarial
+	  fetch certs-interop install-check feed replay sigkill adversarial \
+	  valgrind
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 

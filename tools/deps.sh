@@ -15,7 +15,7 @@ debs="pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev zlib1g-dev sq
 # mandoc lints the man page, logrotate tries the rotation snippet.
 # tcpreplay and iproute2 drive the live replay through a veth pair.
 test_debs="tshark python3 python3-scapy unbound nginx-light mandoc logrotate
-    tcpreplay iproute2"
+    tcpreplay iproute2 valgrind"
 
 missing() {
 	command -v pkg-config >/dev/null 2>&1 || { echo pkg-config; return; }
