@@ -58,5 +58,6 @@
 #define CAPTURE_SNAPLEN		262144		/* bytes per packet */
 #define CAPTURE_BUFFER_KB	(64 * 1024)	/* kernel ring, KiB */
 #define CAPTURE_TIMEOUT_MS	100		/* read timeout, so signals are seen */
+#define CAPTURE_FILE_BUF	(1 << 20)	/* stdio buffer reading a file */
 
 #endif

@@ -16,6 +16,7 @@
 #endif
 #include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,11 +76,11 @@ open_file(const char *path, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p;
+	FILE *f;
 
 	if (is_gzip(path)) {
 		cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
 		gzFile gz = gzopen(path, "rb");
-		FILE *f;
 
 		if (gz == NULL) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -90,18 +91,22 @@ open_file(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return NULL;
 		}
-		p = pcap_fopen_offline_with_tstamp_precision(f,
-		    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
-		if (p == NULL)
-			fclose(f);
-	} else
-		p = pcap_open_offline_with_tstamp_precision(path,
-		    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
-	if (p == NULL)	/* libpcap names the file in its own messages */
-		snprintf(err, errlen, "%s", strstr(ebuf, path) != NULL ? ebuf :
-		    path);
-	if (p == NULL && strstr(ebuf, path) == NULL)
+	} else if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/*
+	 * libpcap freads each record's header and data: with a large buffer
+	 * and no stream lock (one thread reads a file) those are copies.
+	 */
+	setvbuf(f, NULL, _IOFBF, CAPTURE_FILE_BUF);
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
+	p = pcap_fopen_offline_with_tstamp_precision(f,
+	    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	if (p == NULL) {
+		fclose(f);
 		snprintf(err, errlen, "%s: %s", path, ebuf);
+	}
 	return p;
 }
 
