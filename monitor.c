@@ -831,9 +831,13 @@ on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 		return;
 	inet_ntop(af, r->ip[0], cip, sizeof(cip));
 	inet_ntop(af, r->ip[1], sip, sizeof(sip));
-	hex(sha[0], r->sha256[0], 32);
-	hex(sha[1], r->sha256[1], 32);
 	memset(&sf, 0, sizeof(sf));
+	if (r->digest) {
+		hex(sha[0], r->sha256[0], 32);
+		hex(sha[1], r->sha256[1], 32);
+		sf.sha256[0] = sha[0];
+		sf.sha256[1] = sha[1];
+	}
 	sf.client_ip = cip;
 	sf.server_ip = sip;
 	sf.client_port = r->port[0];
@@ -849,8 +853,6 @@ on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 	memcpy(sf.gap_bytes, r->gap_bytes, sizeof(sf.gap_bytes));
 	memcpy(sf.gaps, r->gaps, sizeof(sf.gaps));
 	sf.conflicts = r->conflicts;
-	sf.sha256[0] = r->digest ? sha[0] : NULL;
-	sf.sha256[1] = r->digest ? sha[1] : NULL;
 	sf.close_reason = flow_close_reason_name(r->reason);
 	sf.syn_seen = r->syn_seen;
 	LOCK(run);

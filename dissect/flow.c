@@ -59,6 +59,7 @@ struct flow {
 	bool			 hi_valid[2];
 	uint32_t		 hi[2];		/* bypassed: next sequence number
 						   past the highest byte seen */
+	uint16_t		 proto[2];	/* bypassed: nDPI's master, app */
 	struct flow_stream	*s;		/* NULL once bypassed (or spare) */
 	struct flow_record	 rec;
 	void			*user;
@@ -292,8 +293,8 @@ stream_release(struct flow_table *t, struct flow *f)
 	}
 	f->rec.conflicts = fs->r[0].conflicts + fs->r[1].conflicts;
 	classify_finish(t->cls, &fs->cls);
-	classify_name(t->cls, &fs->cls, f->rec.protocol,
-	    sizeof(f->rec.protocol));
+	f->proto[0] = fs->cls.master;
+	f->proto[1] = fs->cls.app;
 	fs->spare = t->spare;
 	t->spare = fs;
 	f->s = NULL;
@@ -307,6 +308,9 @@ static void
 flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
 {
 	struct flow_stream *fs = f->s;
+	struct classify_state named;
+	uint8_t sha256[2][32];
+	char protocol[64];
 	struct flow **pp;
 	unsigned int mdlen;
 	int dir;
@@ -318,6 +322,9 @@ flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
 		sink_init(&rs, &ds, t, f, dir);
 		reasm_finish(&fs->r[dir], &t->pool, &rs);
 	}
+	memset(&named, 0, sizeof(named));
+	named.master = f->proto[0];
+	named.app = f->proto[1];
 	if (fs != NULL) {
 		/*
 		 * Keeping digests, every flow is named, one without payload
@@ -326,8 +333,7 @@ flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
 		if (t->lim.digest)
 			classify_replay(t, fs, NULL);
 		classify_finish(t->cls, &fs->cls);
-		classify_name(t->cls, &fs->cls, f->rec.protocol,
-		    sizeof(f->rec.protocol));
+		named = fs->cls;
 		f->rec.digest = t->lim.digest;
 		for (dir = 0; dir < 2; dir++) {
 			EVP_MD_CTX *md = fs->md[dir];
@@ -337,8 +343,7 @@ flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
 				    NULL || EVP_DigestInit_ex(md, t->sha256,
 				    NULL) != 1))
 					abort();	/* empty stream */
-				EVP_DigestFinal_ex(md, f->rec.sha256[dir],
-				    &mdlen);
+				EVP_DigestFinal_ex(md, sha256[dir], &mdlen);
 			}
 			EVP_MD_CTX_free(md);
 			fs->md[dir] = NULL;
@@ -350,9 +355,15 @@ flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
 		if (!f->bypass)
 			f->rec.conflicts_followed = f->rec.conflicts;
 	}
+	protocol[0] = '\0';
+	classify_name(t->cls, &named, protocol, sizeof(protocol));
+	f->rec.protocol = protocol;
+	f->rec.sha256 = f->rec.digest ? (const uint8_t (*)[32])sha256 : NULL;
 	f->rec.reason = why;
 	if (t->hooks.close != NULL)
 		t->hooks.close(t->hooks.ctx, f, &f->rec);
+	f->rec.protocol = NULL;
+	f->rec.sha256 = NULL;
 	if (fs != NULL) {
 		for (dir = 0; dir < 2; dir++)
 			reasm_free(&fs->r[dir], &t->pool);

@@ -45,23 +45,28 @@ enum flow_close_reason {
 /* What a closed flow reports.  Endpoint [0] is the client. */
 struct flow_record {
 	uint64_t	id;		/* 1-based, in order of creation */
-	uint8_t		family;		/* 4 or 6 */
-	uint8_t		ip[2][16];
-	uint16_t	port[2];
 	uint64_t	first_ts, last_ts;	/* pcap time, µs */
-	uint32_t	first_source;		/* input file of the first frame */
 	uint64_t	first_frame, last_frame;
-	bool		syn_seen;	/* roles from the handshake, not guessed */
-	char		protocol[64];	/* nDPI name */
 	uint64_t	packets[2];	/* per direction, [FLOW_C2S] ... */
 	uint64_t	bytes[2];	/* reassembled stream bytes */
-	uint32_t	gaps[2];
 	uint64_t	gap_bytes[2];
+	uint32_t	gaps[2];
+	uint32_t	first_source;		/* input file of the first frame */
 	uint32_t	conflicts;	/* both directions */
 	uint32_t	conflicts_followed; /* of those, before flow_bypass() */
-	bool		digest;		/* sha256 holds the whole streams */
-	uint8_t		sha256[2][32];	/* of each reassembled stream */
 	enum flow_close_reason reason;
+	uint8_t		ip[2][16];
+	uint16_t	port[2];
+	uint8_t		family;		/* 4 or 6 */
+	bool		syn_seen;	/* roles from the handshake, not guessed */
+	bool		digest;		/* sha256 holds the whole streams */
+	/*
+	 * Set for the close hook only and valid while it runs (a held flow
+	 * does not carry them): NULL before.
+	 */
+	const char	*protocol;	/* nDPI name */
+	const uint8_t	(*sha256)[32];	/* [2], each reassembled stream's;
+					   NULL unless digest */
 };
 
 /*

@@ -12,6 +12,8 @@
 #define RECS_MAX 16
 
 static struct flow_record recs[RECS_MAX];
+static uint8_t digests[RECS_MAX][2][32];	/* copied from each record */
+static char protocols[RECS_MAX][64];
 static int nrecs;
 static char streams[2][512];	/* c2s, s2c of the flow being watched */
 
@@ -27,8 +29,14 @@ static void
 on_close(void *ctx, struct flow *f, const struct flow_record *r)
 {
 	(void)ctx; (void)f;
-	if (nrecs < RECS_MAX)
-		recs[nrecs++] = *r;
+	if (nrecs >= RECS_MAX)
+		return;
+	/* Digests and name live only as long as the hook: keep copies. */
+	if (r->sha256 != NULL)
+		memcpy(digests[nrecs], r->sha256, sizeof(digests[nrecs]));
+	snprintf(protocols[nrecs], sizeof(protocols[nrecs]), "%s",
+	    r->protocol);
+	recs[nrecs++] = *r;
 }
 
 static struct flow_table *
@@ -96,9 +104,10 @@ test_session(void)
 	CHECK_EQ_U(recs[0].bytes[0], 8);
 	CHECK_EQ_U(recs[0].packets[1], 3);
 	sha("EHLO c\r\n", d);
-	CHECK(memcmp(recs[0].sha256[0], d, 32) == 0);
+	CHECK(recs[0].digest && memcmp(digests[0][0], d, 32) == 0);
 	sha("220 mx ESMTP\r\n", d);
-	CHECK(memcmp(recs[0].sha256[1], d, 32) == 0);
+	CHECK(memcmp(digests[0][1], d, 32) == 0);
+	CHECK(protocols[0][0] == '\0');	/* no classifier: unnamed */
 	CHECK(recs[0].first_ts == 1 && recs[0].last_ts == 6);
 }
 
