@@ -16,6 +16,7 @@
 #define FLOW_PRE_PKTS		3		/* payload-less packets kept for nDPI */
 #define FLOW_PRE_L3_MAX		128		/* bytes of each (IP + TCP headers) */
 #define FLOW_EXPIRE_BATCH	64		/* flows expired per packet at most (bounds latency) */
+#define FLOW_SLAB_ITEMS		256		/* flows (stream states) allocated at a time */
 
 /* TCP reassembly, per direction. */
 #define REASM_OOO_SEGS_MAX	128		/* out-of-order segments buffered */

@@ -47,22 +47,38 @@ struct flow_stream {
 };
 
 struct flow {
+	/* What a lookup reads, together: link, hash, then the tuple. */
 	struct flow		*hnext;		/* hash chain */
+	uint32_t		 hash;
+	uint32_t		 client_isn;	/* valid when rec.syn_seen */
+	struct flow_record	 rec;
 	struct flow		*prev, *next;	/* LRU list */
 	struct flow_list	*list;		/* which LRU list holds it */
 	uint64_t		 seen;		/* table clock at its last packet */
-	uint32_t		 hash;
-	uint32_t		 client_isn;	/* valid when rec.syn_seen */
+	struct flow_stream	*s;		/* NULL once bypassed (or spare) */
+	void			*user;
+	uint32_t		 hi[2];		/* bypassed: next sequence number
+						   past the highest byte seen */
+	uint16_t		 proto[2];	/* bypassed: nDPI's master, app */
 	bool			 fin[2];	/* FIN seen per direction */
 	bool			 rst;
 	bool			 bypass;	/* the stage above is done with it */
 	bool			 hi_valid[2];
-	uint32_t		 hi[2];		/* bypassed: next sequence number
-						   past the highest byte seen */
-	uint16_t		 proto[2];	/* bypassed: nDPI's master, app */
-	struct flow_stream	*s;		/* NULL once bypassed (or spare) */
-	struct flow_record	 rec;
-	void			*user;
+};
+
+/*
+ * Flows and stream states come from blocks of FLOW_SLAB_ITEMS, aligned to
+ * cache lines and never given back before the table goes: the flow cap
+ * bounds them, the spare lists recycle them, and a flood costs no malloc
+ * per flow.
+ */
+#define SLAB_HEAD	64		/* a cache line: the block link, alignment */
+#define SLAB_ROUND(n)	(((n) + SLAB_HEAD - 1) / SLAB_HEAD * SLAB_HEAD)
+
+struct slab {
+	void		*blocks;	/* each begins with the next's pointer */
+	char		*next, *end;	/* what is left of the newest block */
+	size_t		 size;		/* of an item, a multiple of 64 */
 };
 
 struct flow_table {
@@ -79,6 +95,7 @@ struct flow_table {
 	EVP_MD			*sha256;
 	struct flow_stream	*spare;		/* released stream states */
 	struct flow		*spare_flows;	/* released flows, by hnext */
+	struct slab		 flow_slab, stream_slab;
 	struct flow_stats	 st;
 };
 
@@ -88,6 +105,38 @@ struct dir_sink {
 	struct flow		*f;
 	int			 dir;
 };
+
+static void *
+slab_alloc(struct slab *sl)
+{
+	void *p;
+
+	if (sl->next == sl->end) {
+		size_t len = SLAB_HEAD + sl->size * FLOW_SLAB_ITEMS;
+		char *b;
+
+		if ((b = aligned_alloc(SLAB_HEAD, len)) == NULL)
+			return NULL;
+		*(void **)b = sl->blocks;
+		sl->blocks = b;
+		sl->next = b + SLAB_HEAD;
+		sl->end = b + len;
+	}
+	p = sl->next;
+	sl->next += sl->size;
+	return p;
+}
+
+static void
+slab_free(struct slab *sl)
+{
+	while (sl->blocks != NULL) {
+		void *b = sl->blocks;
+
+		sl->blocks = *(void **)b;
+		free(b);
+	}
+}
 
 void
 flow_limits_default(struct flow_limits *l)
@@ -403,6 +452,8 @@ flow_table_new(const struct flow_limits *lim, struct classify *cls,
 	t->mask = n - 1;
 	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
 		t->seed = 0x5eed5eed5eed5eedULL;
+	t->flow_slab.size = SLAB_ROUND(sizeof(struct flow));
+	t->stream_slab.size = SLAB_ROUND(sizeof(struct flow_stream));
 	t->bucket = calloc(n, sizeof(*t->bucket));
 	t->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	if (t->bucket == NULL || t->sha256 == NULL) {
@@ -481,12 +532,13 @@ flow_create(struct flow_table *t, const struct packet *p, uint32_t hash)
 		evict_one(t);
 	if ((fs = t->spare) != NULL)
 		t->spare = fs->spare;
-	else if ((fs = malloc(sizeof(*fs))) == NULL)
+	else if ((fs = slab_alloc(&t->stream_slab)) == NULL)
 		return NULL;
 	if ((f = t->spare_flows) != NULL)
 		t->spare_flows = f->hnext;
-	else if ((f = malloc(sizeof(*f))) == NULL) {
-		free(fs);
+	else if ((f = slab_alloc(&t->flow_slab)) == NULL) {
+		fs->spare = t->spare;
+		t->spare = fs;
 		return NULL;
 	}
 	memset(f, 0, sizeof(*f));
@@ -730,18 +782,8 @@ flow_table_free(struct flow_table *t)
 		else
 			flow_close(t, f, FLOW_CLOSE_END);
 	}
-	while (t->spare != NULL) {
-		struct flow_stream *fs = t->spare;
-
-		t->spare = fs->spare;
-		free(fs);
-	}
-	while (t->spare_flows != NULL) {
-		struct flow *f = t->spare_flows;
-
-		t->spare_flows = f->hnext;
-		free(f);
-	}
+	slab_free(&t->flow_slab);
+	slab_free(&t->stream_slab);
 	EVP_MD_free(t->sha256);
 	free(t->bucket);
 	free(t);

@@ -44,6 +44,12 @@ enum flow_close_reason {
 
 /* What a closed flow reports.  Endpoint [0] is the client. */
 struct flow_record {
+	/* The tuple first: a lookup reads it beside the chain link. */
+	uint8_t		ip[2][16];
+	uint16_t	port[2];
+	uint8_t		family;		/* 4 or 6 */
+	bool		syn_seen;	/* roles from the handshake, not guessed */
+	bool		digest;		/* sha256 holds the whole streams */
 	uint64_t	id;		/* 1-based, in order of creation */
 	uint64_t	first_ts, last_ts;	/* pcap time, µs */
 	uint64_t	first_frame, last_frame;
@@ -55,11 +61,6 @@ struct flow_record {
 	uint32_t	conflicts;	/* both directions */
 	uint32_t	conflicts_followed; /* of those, before flow_bypass() */
 	enum flow_close_reason reason;
-	uint8_t		ip[2][16];
-	uint16_t	port[2];
-	uint8_t		family;		/* 4 or 6 */
-	bool		syn_seen;	/* roles from the handshake, not guessed */
-	bool		digest;		/* sha256 holds the whole streams */
 	/*
 	 * Set for the close hook only and valid while it runs (a held flow
 	 * does not carry them): NULL before.
