@@ -675,6 +675,15 @@ follow(struct flow_table *t, struct flow *f, int dir, const struct packet *p)
 		return;
 	}
 	/*
+	 * Digests still need every byte of a flow let go, but nothing judges
+	 * its retransmissions any more: the history budget is left to the
+	 * flows still judged.
+	 */
+	if (f->bypass) {
+		reasm_forget(&fs->r[0], &t->pool);
+		reasm_forget(&fs->r[1], &t->pool);
+	}
+	/*
 	 * nDPI after the stage above had its say, so a flow given up at its
 	 * first bytes costs nDPI nothing; the handshake it needs is kept.
 	 */

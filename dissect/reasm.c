@@ -41,6 +41,8 @@ hist_put(struct reasm *r, struct reasm_pool *pool, const uint8_t *buf,
 {
 	size_t pos, n, orig_len;
 
+	if (r->hist_off)
+		return;
 	if (r->hist == NULL) {
 		/*
 		 * History has its own budget: running out of it costs
@@ -382,6 +384,18 @@ bool
 reasm_done(const struct reasm *r)
 {
 	return r->fin_seen && r->next >= r->fin && r->ooo == NULL;
+}
+
+void
+reasm_forget(struct reasm *r, struct reasm_pool *pool)
+{
+	if (r->hist != NULL) {
+		free(r->hist);
+		pool->hist_mem -= REASM_HIST_BYTES;
+		r->hist = NULL;
+	}
+	r->hist_valid = 0;
+	r->hist_off = true;
 }
 
 void

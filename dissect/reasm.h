@@ -57,6 +57,7 @@ struct reasm {
 	bool		 syn_seen;
 	bool		 fin_seen;
 	bool		 acked_seen;
+	bool		 hist_off;	/* reasm_forget(): no history kept */
 	/* Counters, read by the flow table. */
 	uint64_t	 bytes;		/* bytes delivered */
 	uint64_t	 gap_bytes;	/* bytes reported as gaps */
@@ -95,6 +96,12 @@ void	reasm_finish(struct reasm *, struct reasm_pool *,
 
 /* True once the FIN was reached with nothing missing before it. */
 bool	reasm_done(const struct reasm *);
+
+/*
+ * Stops keeping delivered bytes to compare retransmissions with, and
+ * gives the history budget back; later overlaps count as unverified.
+ */
+void	reasm_forget(struct reasm *, struct reasm_pool *);
 
 /* Releases buffers; the struct may then be zeroed and reused. */
 void	reasm_free(struct reasm *, struct reasm_pool *);

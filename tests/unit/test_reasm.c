@@ -287,6 +287,31 @@ test_after_free(void)
 	CHECK(g.pool.unverified == 8);
 }
 
+/*
+ * After reasm_forget() the stream still comes out whole, but nothing is
+ * kept to compare retransmissions with: they count as unverified, not as
+ * conflicts, and no history is held even for bytes delivered later.
+ */
+static void
+test_forget(void)
+{
+	struct rig g;
+
+	rig_init(&g);
+	seg(&g, 99, 0x02, "");
+	seg(&g, 100, 0, "250-");
+	CHECK_EQ_U(g.pool.hist_mem, REASM_HIST_BYTES);
+	reasm_forget(&g.r, &g.pool);
+	CHECK_EQ_U(g.pool.hist_mem, 0);
+	seg(&g, 104, 0, "STARTTLS\r\n");
+	CHECK_EQ_U(g.pool.hist_mem, 0);
+	seg(&g, 104, 0, "XXXXXXXA\r\n");
+	rig_end(&g);
+	CHECK(strcmp(g.out.buf, "250-STARTTLS\r\n") == 0);
+	CHECK(g.r.conflicts == 0);
+	CHECK_EQ_U(g.pool.unverified, 10);
+}
+
 /* A hole that never fills becomes one gap at the end; no bytes are lost. */
 static void
 test_gap_at_finish(void)
@@ -485,6 +510,7 @@ main(void)
 	RUN(test_conflict_buffered);
 	RUN(test_keepalive);
 	RUN(test_after_free);
+	RUN(test_forget);
 	RUN(test_gap_at_finish);
 	RUN(test_ack_before_data);
 	RUN(test_tail_gap);
