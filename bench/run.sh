@@ -289,6 +289,19 @@ sessions=$(sed -n 's/.* packets, \([0-9]*\) sessions (\([0-9]*\) SMTP.*/\1 sessi
 			printf "| %s | %s | %d | %.2f | %.2f | %.0f | %.3f | %.0f | %s | %s | %s | %s |\n",
 			    n, note, pk, b, m, pps, by * 8 / b / 1e9, rss / 1024, cpu, cps, fr, nr }'
 	done
+	# The performance issue's packet-rate targets, on this run's figures.
+	if [ -n "${PPS[stripwatch]:-}" ]; then
+		echo
+		awk -v sw="${PPS[stripwatch]}" -v fl="${PPS[readloop]:-0}" \
+		    -v nd="${PPS[ndpiReader]:-0}" 'BEGIN{
+			if (fl > 0)
+				printf "- target: stripwatch at >= 0.5x the floor: %.3fx, %s\n",
+				    sw / fl, (sw / fl >= 0.5 ? "met" : "NOT met")
+			if (nd > 0)
+				printf "- target: stripwatch at >= 3x ndpiReader: %.2fx, %s\n",
+				    sw / nd, (sw / nd >= 3 ? "met" : "NOT met")
+		}'
+	fi
 	if want stripwatch && [ -z "$SW_NOTE" ]; then
 		echo
 		echo "stripwatch summary (stderr of the last run):"
