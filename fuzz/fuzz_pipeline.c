@@ -1,6 +1,8 @@
 /*
  * fuzz_pipeline.c - fuzz target for the whole pipeline: one pcap/pcapng
- * file (or gzip of one) through monitor_run(), capture to store.
+ * file (or gzip of one) through monitor_run(), capture to store, twice:
+ * in the default mode and with --all-flows (every flow followed and
+ * digested to its end).
  *
  * The input is written to a memfd and read back as /proc/self/fd/N, so
  * libpcap, zlib, decoding, the flow table, reassembly, nDPI and SQLite all
@@ -114,7 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct monitor_opts o;
 	char path[64];
 	const char *files[1];
-	int fd = input_fd(), rc;
+	int fd = input_fd(), rc, pass;
 
 	fill(fd, data, size);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -143,10 +145,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.lim.mem_max = 64 * 1024;
 	o.lim.hist_mem_max = 4 * 2048;	/* four directions keep history */
 
-	rc = monitor_run(&o);
-	FUZZ_CHECK(rc == MONITOR_EXIT_OK || rc == MONITOR_EXIT_ERROR ||
-	    rc == MONITOR_EXIT_DAMAGED);
-	if (rc == MONITOR_EXIT_ERROR)
-		FUZZ_CHECK(!opens(path, data, size));
+	/* Both modes: flows let go at their first bytes, and --all-flows. */
+	for (pass = 0; pass < 2; pass++) {
+		o.lim.digest = pass == 1;
+		rc = monitor_run(&o);
+		FUZZ_CHECK(rc == MONITOR_EXIT_OK || rc == MONITOR_EXIT_ERROR ||
+		    rc == MONITOR_EXIT_DAMAGED);
+		if (rc == MONITOR_EXIT_ERROR)
+			FUZZ_CHECK(!opens(path, data, size));
+	}
 	return 0;
 }
