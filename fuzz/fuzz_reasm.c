@@ -8,7 +8,9 @@
  *		data(len)
  *	skip	op(1) = 0x80..0xbf: give up the hole before the first buffered
  *		piece, as flow.c does once a stall has lasted REASM_STALL_US;
- *		only when reasm_stalled() unless op bit 0 is set
+ *		only when reasm_stalled() unless op bit 0 is set; with op
+ *		bit 1 set, reasm_forget() instead (a flow let go under
+ *		--all-flows): no history is held from then on
  *	ack	op(1) = 0xc0..0xff, ack(4)
  *
  * Sequence and acknowledgement numbers are isn + the 32-bit field, so small
@@ -45,6 +47,7 @@
 #define OP_REC		0xc0	/* the record type bits */
 #define OP_SKIP_REC	0x80
 #define OP_ACK_REC	0xc0
+#define OP_FORGET	0x02	/* in a skip record */
 #define CFG_NO_HIST	0x04
 
 #define SEGS_MAX	8
@@ -204,6 +207,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	uint32_t isn;
 	uint64_t frame = 0, o;
 	size_t pos;
+	bool forgot = false;
 
 	if (size < 5)
 		return 0;
@@ -238,6 +242,12 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 				break;
 			reasm_ack(&r, isn + be32(in + pos));
 			pos += 4;
+			check_state(&r, &pool, &cs);
+			continue;
+		}
+		if ((op & OP_REC) == OP_SKIP_REC && (op & OP_FORGET)) {
+			reasm_forget(&r, &pool);
+			forgot = true;
 			check_state(&r, &pool, &cs);
 			continue;
 		}
@@ -280,6 +290,8 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		    len + extra, ++frame, &sink);
 		free(data);
 		check_state(&r, &pool, &cs);
+		if (forgot)
+			FUZZ_CHECK(r.hist == NULL && r.hist_valid == 0);
 		(void)reasm_done(&r);
 	}
 
