@@ -386,8 +386,9 @@ reasm_done(const struct reasm *r)
 	return r->fin_seen && r->next >= r->fin && r->ooo == NULL;
 }
 
-void
-reasm_forget(struct reasm *r, struct reasm_pool *pool)
+/* Gives the history back; later retransmits cannot be compared. */
+static void
+hist_release(struct reasm *r, struct reasm_pool *pool)
 {
 	if (r->hist != NULL) {
 		free(r->hist);
@@ -395,6 +396,12 @@ reasm_forget(struct reasm *r, struct reasm_pool *pool)
 		r->hist = NULL;
 	}
 	r->hist_valid = 0;
+}
+
+void
+reasm_forget(struct reasm *r, struct reasm_pool *pool)
+{
+	hist_release(r, pool);
 	r->hist_off = true;
 }
 
@@ -407,10 +414,5 @@ reasm_free(struct reasm *r, struct reasm_pool *pool)
 		r->ooo = g->next;
 		seg_free(pool, r, g);
 	}
-	if (r->hist != NULL) {
-		free(r->hist);
-		pool->hist_mem -= REASM_HIST_BYTES;
-		r->hist = NULL;
-	}
-	r->hist_valid = 0;	/* later retransmits cannot be compared */
+	hist_release(r, pool);
 }
