@@ -45,7 +45,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CFLAGS	+= $(PKG_CFLAGS)
 LIBS	 = $(PKG_LIBS)
 
-LIB_SRCS = monitor.c capture/capture.c capture/decode.c \
+LIB_SRCS = monitor.c capture/capture.c capture/decode.c capture/pcapfile.c \
 	   dissect/classify.c dissect/flow.c dissect/reasm.c dissect/smtp.c \
 	   dissect/tls.c detect/detect.c detect/expect.c detect/cert.c \
 	   detect/sts.c policy/sts.c policy/fetch.c policy/policy.c \
@@ -65,8 +65,8 @@ UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
 	     tests/unit/test_store tests/unit/test_smtp tests/unit/test_cert \
 	     tests/unit/test_policy tests/unit/test_tls tests/unit/test_sts
 
-.PHONY: all test unit cli regress alerts public-alerts live interop reseg \
-	fetch certs-interop feed replay sigkill adversarial valgrind \
+.PHONY: all test unit cli regress alerts public-alerts readers live interop \
+	reseg fetch certs-interop feed replay sigkill adversarial valgrind \
 	run clean
 
 all: stripwatch
@@ -104,6 +104,10 @@ feed: stripwatch
 
 public-alerts: stripwatch
 	@tests/public_alerts.sh
+
+# pcapfile.c and libpcap read each classic pcap to the same run.
+readers: stripwatch
+	@tests/readers.sh
 
 interop: stripwatch
 	@$(PYTHON) tests/interop.py --corpus pcaps && $(PYTHON) tests/interop.py
@@ -145,9 +149,9 @@ adversarial: stripwatch
 	    ADV_CONCURRENT=200000 ADV_NO_RSS=1) tests/adversarial.sh
 
 # Every suite runs even when an earlier one fails; the summary says which.
-SUITES	= unit cli regress alerts public-alerts live fuzz-replay interop reseg \
-	  fetch certs-interop install-check feed replay sigkill adversarial \
-	  valgrind
+SUITES	= unit cli regress alerts public-alerts readers live fuzz-replay \
+	  interop reseg fetch certs-interop install-check feed replay sigkill \
+	  adversarial valgrind
 test: stripwatch $(UNIT_TESTS)
 	@tests/run-suites.sh $(SUITES)
 

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE		/* fopencookie */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 #include <zlib.h>
@@ -26,10 +28,13 @@
 #include "config.h"
 #include "capture.h"
 #include "decode.h"
+#include "pcapfile.h"
 
 struct capture {
 	struct capture_opts	 opts;
 	pcap_t			*pcap;		/* current handle, or NULL */
+	struct pcapfile		*pf;		/* or the current file, read by
+						   pcapfile.c */
 	size_t			 next_file;	/* index of the file to open next */
 	uint32_t		 cur_file;	/* index of the open file */
 	uint64_t		 frame;		/* frames read from the open file */
@@ -139,6 +144,24 @@ prepare(pcap_t *p, const char *name, const char *filter, char *err,
 	}
 	pcap_freecode(&prog);
 	return true;
+}
+
+/*
+ * Plain classic pcap files without a filter are read by pcapfile.c, which
+ * copies nothing; libpcap has checked the file and named its link type.
+ */
+static struct pcapfile *
+open_plain(const char *path, const char *filter)
+{
+	struct pcapfile *pf;
+	int fd;
+
+	if (filter != NULL || is_gzip(path) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	if ((pf = pcapfile_open(fd)) == NULL)
+		close(fd);
+	return pf;
 }
 
 /*
@@ -258,6 +281,53 @@ fail:
 	return NULL;
 }
 
+static void
+count(struct capture *c, struct capture_frame *f, uint64_t ts_us,
+    const uint8_t *data, uint32_t caplen, uint32_t len)
+{
+	c->frame++;
+	c->st.packets++;
+	c->st.bytes += len;
+	if (caplen < len)
+		c->st.truncated++;
+	f->ts_us = ts_us;
+	f->frame = c->frame;
+	f->source = c->cur_file;
+	f->dlt = c->dlt;
+	f->data = data;
+	f->caplen = caplen;
+	f->wirelen = len;
+}
+
+/*
+ * The next record of a file read by pcapfile.c: true with *f filled, or
+ * false at its end (err set when the file was damaged), the file closed.
+ */
+static bool
+next_plain(struct capture *c, struct capture_frame *f, char *err,
+    size_t errlen)
+{
+	struct pcapfile_rec r;
+	char why[128];
+
+	switch (pcapfile_next(c->pf, &r, why, sizeof(why))) {
+	case PCAPFILE_REC:
+		count(c, f, r.ts_us, r.data, r.caplen, r.len);
+		return true;
+	case PCAPFILE_DAMAGED:
+		snprintf(err, errlen, "%s: damaged after frame %llu: %s",
+		    c->opts.files[c->cur_file], (unsigned long long)c->frame,
+		    why);
+		c->st.damaged++;
+		break;
+	case PCAPFILE_END:
+		break;
+	}
+	pcapfile_close(c->pf);
+	c->pf = NULL;
+	return false;
+}
+
 enum capture_result
 capture_next(struct capture *c, struct capture_frame *f, char *err,
     size_t errlen)
@@ -270,6 +340,13 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 	for (;;) {
 		if (c->stop)
 			return CAPTURE_END;
+		if (c->pf != NULL) {
+			if (next_plain(c, f, err, errlen))
+				return CAPTURE_FRAME;
+			if (err[0] != '\0')
+				return CAPTURE_AGAIN;
+			continue;
+		}
 		if (c->pcap == NULL) {
 			if (c->opts.iface != NULL ||
 			    c->next_file >= c->opts.nfiles)
@@ -289,6 +366,12 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 			}
 			c->dlt = pcap_datalink(c->pcap);
 			c->frame = 0;
+			if ((c->pf = open_plain(c->opts.files[c->cur_file],
+			    c->opts.filter)) != NULL) {
+				pcap_close(c->pcap);
+				c->pcap = NULL;
+				continue;
+			}
 		}
 		rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == 1)
@@ -320,18 +403,8 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 		if (err[0] != '\0')
 			return CAPTURE_AGAIN;
 	}
-	c->frame++;
-	c->st.packets++;
-	c->st.bytes += h->len;
-	if (h->caplen < h->len)
-		c->st.truncated++;
-	f->ts_us = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
-	f->frame = c->frame;
-	f->source = c->cur_file;
-	f->dlt = c->dlt;
-	f->data = data;
-	f->caplen = h->caplen;
-	f->wirelen = h->len;
+	count(c, f, (uint64_t)h->ts.tv_sec * 1000000 +
+	    (uint64_t)h->ts.tv_usec, data, h->caplen, h->len);
 	return CAPTURE_FRAME;
 }
 
@@ -369,5 +442,6 @@ capture_close(struct capture *c)
 		return;
 	if (c->pcap != NULL)
 		pcap_close(c->pcap);
+	pcapfile_close(c->pf);
 	free(c);
 }
