@@ -97,6 +97,7 @@ struct flow_table {
 	struct flow		*spare_flows;	/* released flows, by hnext */
 	struct slab		 flow_slab, stream_slab;
 	struct flow_stats	 st;
+	bool			 ending;	/* flow_table_free() runs */
 };
 
 /* Data handed from the reassembler back to the hooks. */
@@ -404,9 +405,11 @@ flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
 		if (!f->bypass)
 			f->rec.conflicts_followed = f->rec.conflicts;
 	}
+	/* Named only when the stage above can write it down. */
 	protocol[0] = '\0';
-	classify_name(t->cls, &named, protocol, sizeof(protocol));
-	f->rec.protocol = protocol;
+	if (f->user != NULL || t->lim.digest)
+		classify_name(t->cls, &named, protocol, sizeof(protocol));
+	f->rec.protocol = f->user != NULL || t->lim.digest ? protocol : NULL;
 	f->rec.sha256 = f->rec.digest ? (const uint8_t (*)[32])sha256 : NULL;
 	f->rec.reason = why;
 	if (t->hooks.close != NULL)
@@ -419,9 +422,13 @@ flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
 		fs->spare = t->spare;
 		t->spare = fs;
 	}
-	for (pp = &t->bucket[f->hash & t->mask]; *pp != f; pp = &(*pp)->hnext)
-		;
-	*pp = f->hnext;
+	/* A table going away needs no chains: that would be a miss a flow. */
+	if (!t->ending) {
+		for (pp = &t->bucket[f->hash & t->mask]; *pp != f;
+		    pp = &(*pp)->hnext)
+			;
+		*pp = f->hnext;
+	}
 	list_unlink(f);
 	t->st.active--;
 	f->hnext = t->spare_flows;
@@ -775,6 +782,7 @@ flow_table_free(struct flow_table *t)
 {
 	if (t == NULL)
 		return;
+	t->ending = true;
 	/* Oldest first, so records come out in a stable order. */
 	while (t->closing.tail != NULL || t->open.tail != NULL) {
 		struct flow *a = t->closing.tail, *b = t->open.tail, *f;

@@ -65,7 +65,8 @@ struct flow_record {
 	 * Set for the close hook only and valid while it runs (a held flow
 	 * does not carry them): NULL before.
 	 */
-	const char	*protocol;	/* nDPI name */
+	const char	*protocol;	/* nDPI name; NULL when flow_user()
+					   is still NULL, unless digest */
 	const uint8_t	(*sha256)[32];	/* [2], each reassembled stream's;
 					   NULL unless digest */
 };

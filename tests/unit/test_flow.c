@@ -35,7 +35,7 @@ on_close(void *ctx, struct flow *f, const struct flow_record *r)
 	if (r->sha256 != NULL)
 		memcpy(digests[nrecs], r->sha256, sizeof(digests[nrecs]));
 	snprintf(protocols[nrecs], sizeof(protocols[nrecs]), "%s",
-	    r->protocol);
+	    r->protocol != NULL ? r->protocol : "(none)");
 	recs[nrecs++] = *r;
 }
 
@@ -231,6 +231,43 @@ test_family_distinct(void)
 	CHECK(nrecs == 2);
 }
 
+/*
+ * Without digests, only a flow the stage above hung state on is named for
+ * the close hook: the others are not written down.
+ */
+static int marker;
+
+static void
+on_data_mark(void *ctx, struct flow *f, int dir, const uint8_t *b, size_t n,
+    uint64_t frame)
+{
+	(void)ctx; (void)dir; (void)b; (void)n; (void)frame;
+	*flow_user(f) = &marker;
+}
+
+static void
+test_named_when_kept(void)
+{
+	struct flow_limits lim;
+	struct flow_hooks h = { on_data_mark, NULL, on_close, NULL };
+	struct flow_table *t;
+
+	flow_limits_default(&lim);
+	lim.flows_max = 16;
+	lim.digest = false;
+	nrecs = 0;
+	t = flow_table_new(&lim, NULL, &h);
+	pkt(t, 1, 1, 1001, 2, 25, 0x02, 1000, 0, "");
+	pkt(t, 2, 2, 25, 1, 1001, 0x12, 5000, 1001, "");
+	pkt(t, 3, 1, 1001, 2, 25, 0x18, 1001, 5001, "EHLO c\r\n");
+	pkt(t, 4, 3, 1002, 2, 25, 0x02, 7000, 0, "");
+	flow_table_free(t);
+	CHECK(nrecs == 2);
+	CHECK(recs[0].port[0] == 1001 && protocols[0][0] == '\0');
+	CHECK(recs[1].port[0] == 1002 && strcmp(protocols[1], "(none)") == 0);
+	CHECK(recs[0].sha256 == NULL && !recs[0].digest);
+}
+
 int
 main(void)
 {
@@ -241,5 +278,6 @@ main(void)
 	RUN(test_expiry);
 	RUN(test_time_backwards);
 	RUN(test_family_distinct);
+	RUN(test_named_when_kept);
 	return check_done("flow");
 }
