@@ -253,6 +253,30 @@ eq "$s: nothing to alert on" "$(q "$db" "SELECT count(*) FROM alerts")" 0
 peak=$(q "$db" "SELECT flows_peak FROM runs")
 rss_at_most "$s" $((base + peak * FLOW_BYTES / 1024))
 
+# Held flows that are not SMTP, carrying data both ways, must not use up
+# the retransmit-check history (REASM_HIST_MEM_MAX covers 65,536 flows)
+# before the conflicting SMTP sessions arrive: not by default, not with
+# --all-flows, where they are followed to their end.
+s=history-flood
+for mode in "" --all-flows; do
+	n="$s${mode:+ $mode}"
+	sensor "$tmp/$s$mode.db" $mode -r "$tmp/$s.pcap"
+	ran "$n"
+	eq "$n: the web flows held open" \
+	    "$(q "$db" "SELECT flows_peak FROM runs")" \
+	    "$(($(info $s web_flows) + 5))"
+	for k in real_first forged_first out_of_order many benign; do
+		c=$(info $s ${k}_conflicts)
+		[ "${c:-0}" -gt 0 ] && w=1 || w=0
+		eq "$n: $k stream_conflict alerts" \
+		    "$(q "$db" "SELECT count(*) FROM alerts WHERE
+		    kind = 'stream_conflict' AND
+		    client_port = $(info $s ${k}_cport)")" $w
+	done
+done
+eq "$s: the same alerts with and without --all-flows" \
+    "$(alerts "$tmp/$s--all-flows.db")" "$(alerts "$tmp/$s.db")"
+
 # The needle: the capture alone, then inside the flood with a cap that
 # forces evictions all along.
 s=haystack

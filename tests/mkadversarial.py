@@ -40,6 +40,11 @@ the file holds, for the suite to compare with what stripwatch stored.
                     lengths (0xFFFF, a handshake longer than its record,
                     16 MB hellos and certificates, empty records, records
                     cut by the FIN)
+  history-flood     --history-flows web sessions that carry data both ways
+                    and stay open (no FIN), then the overlap-conflict
+                    sessions: held flows that are not SMTP must not use up
+                    the retransmit-check history the SMTP sessions need,
+                    with --all-flows too
   haystack          tiny flows and a SYN flood interleaved, with the packets
                     of --hide FILE (default pcaps/strip-xxxxxxxa/input.pcap)
                     merged in at --hide-at (a fraction of the flood), their
@@ -448,6 +453,43 @@ def unique_syn_flood(rng, n, stats):
                    25, rng.getrandbits(32), 0, SYN, b"", 1024, MSS_OPT)
 
 
+WEB_GET = b"GET /index.html HTTP/1.1\r\nHost: www.example.test\r\n\r\n"
+WEB_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def open_web_flows(n, stats):
+    """n HTTP exchanges that never close: SYN, SYN/ACK, the client's
+    request, the server's answer, the client's ACK; 64 at a time."""
+    servers = [ip4("203.0.113.%d" % i) for i in range(80, 96)]
+    get_s, ok_s = wsum(WEB_GET), wsum(WEB_OK)
+    ident = 0
+    stats.setdefault("web_flows", 0)
+    for b0 in range(0, n, TINY_BATCH):
+        flows = []
+        for i in range(b0, min(n, b0 + TINY_BATCH)):
+            cip = ip4("100.64.0.0") | i                 # unique client
+            sip = servers[i & 15]
+            cport = 1024 + (i * 7919) % 64000
+            c, sv = 1000 + i, 900000 + i
+            flows.append([
+                (cip, sip, cport, 80, c, 0, SYN, b"", 0, MSS_OPT),
+                (sip, cip, 80, cport, sv, c + 1, SA, b"", 0, MSS_OPT),
+                (cip, sip, cport, 80, c + 1, sv + 1, PA, WEB_GET, get_s,
+                 b""),
+                (sip, cip, 80, cport, sv + 1, c + 1 + len(WEB_GET), PA,
+                 WEB_OK, ok_s, b""),
+                (cip, sip, cport, 80, c + 1 + len(WEB_GET),
+                 sv + 1 + len(WEB_OK), ACK, b"", 0, b""),
+            ])
+            stats["web_flows"] += 1
+        for step in range(5):
+            for pk in flows:
+                s, d, sp, dp, seq, ack, fl, pl, psum, opts = pk[step]
+                ident = (ident + 1) & 0xffff
+                yield tcp4(ident, s, d, sp, dp, seq, ack, fl, pl,
+                           65535 if step > 1 else 64240, opts, psum)
+
+
 # ---- scenarios -----------------------------------------------------------
 
 def sc_syn_flood(w, rng, a, info):
@@ -631,6 +673,16 @@ def sc_overlap(w, rng, a, info):
     c.dialogue([(0, QUIT), (1, BYE)])
     c.close()
     info.conv("benign", c)
+
+
+def sc_history_flood(w, rng, a, info):
+    stats = {}
+    w.step = 1
+    for fr in open_web_flows(a.history_flows, stats):
+        w.raw(fr)
+    info["web_flows"] = stats["web_flows"]
+    w.step = 10
+    sc_overlap(w, rng, a, info)
 
 
 def sc_seq_wrap(w, rng, a, info):
@@ -1004,6 +1056,7 @@ SCENARIOS = {
     "fragments": sc_fragments,
     "zero-window": sc_zero_window,
     "bogus-tls": sc_bogus_tls,
+    "history-flood": sc_history_flood,
     "haystack": sc_haystack,
 }
 
@@ -1032,6 +1085,8 @@ def main():
                    help="haystack: the capture to hide (Ethernet pcap)")
     p.add_argument("--hide-at", type=float, default=0.6,
                    help="haystack: where, as a fraction of the flood")
+    p.add_argument("--history-flows", type=int, default=80000,
+                   help="history-flood: open web sessions (default 80000)")
     p.add_argument("--haystack-flows", type=int, default=100000)
     p.add_argument("--haystack-syns", type=int, default=100000)
     a = p.parse_args()
