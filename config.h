@@ -59,6 +59,8 @@
 #define CAPTURE_SNAPLEN		262144		/* bytes per packet */
 #define CAPTURE_BUFFER_KB	(64 * 1024)	/* kernel ring, KiB */
 #define CAPTURE_TIMEOUT_MS	100		/* read timeout, so signals are seen */
-#define CAPTURE_FILE_BUF	(1 << 20)	/* stdio buffer reading a file */
+#define CAPTURE_FILE_BUF	(1 << 20)	/* reading a file: each of
+						   pcapfile.c's two buffers,
+						   libpcap's stdio buffer */
 
 #endif

@@ -35,6 +35,8 @@ struct capture {
 	pcap_t			*pcap;		/* current handle, or NULL */
 	struct pcapfile		*pf;		/* or the current file, read by
 						   pcapfile.c */
+	struct pcapfile		*pf_done;	/* the last one, whose last frame
+						   may still be in use */
 	size_t			 next_file;	/* index of the file to open next */
 	uint32_t		 cur_file;	/* index of the open file */
 	uint64_t		 frame;		/* frames read from the open file */
@@ -283,7 +285,7 @@ fail:
 
 static void
 count(struct capture *c, struct capture_frame *f, uint64_t ts_us,
-    const uint8_t *data, uint32_t caplen, uint32_t len)
+    const uint8_t *data, uint32_t caplen, uint32_t len, bool ahead)
 {
 	c->frame++;
 	c->st.packets++;
@@ -297,6 +299,7 @@ count(struct capture *c, struct capture_frame *f, uint64_t ts_us,
 	f->data = data;
 	f->caplen = caplen;
 	f->wirelen = len;
+	f->ahead = ahead;
 }
 
 /*
@@ -312,7 +315,7 @@ next_plain(struct capture *c, struct capture_frame *f, char *err,
 
 	switch (pcapfile_next(c->pf, &r, why, sizeof(why))) {
 	case PCAPFILE_REC:
-		count(c, f, r.ts_us, r.data, r.caplen, r.len);
+		count(c, f, r.ts_us, r.data, r.caplen, r.len, true);
 		return true;
 	case PCAPFILE_DAMAGED:
 		snprintf(err, errlen, "%s: damaged after frame %llu: %s",
@@ -323,7 +326,15 @@ next_plain(struct capture *c, struct capture_frame *f, char *err,
 	case PCAPFILE_END:
 		break;
 	}
-	pcapfile_close(c->pf);
+	/*
+	 * Closed on the next call: its last frame may still be in use.  If
+	 * one already waits (it ended earlier in this call), this one gave
+	 * no frame at all and goes now.
+	 */
+	if (c->pf_done == NULL)
+		c->pf_done = c->pf;
+	else
+		pcapfile_close(c->pf);
 	c->pf = NULL;
 	return false;
 }
@@ -337,6 +348,10 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 	int rc;
 
 	err[0] = '\0';
+	if (c->pf_done != NULL) {
+		pcapfile_close(c->pf_done);
+		c->pf_done = NULL;
+	}
 	for (;;) {
 		if (c->stop)
 			return CAPTURE_END;
@@ -404,7 +419,7 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 			return CAPTURE_AGAIN;
 	}
 	count(c, f, (uint64_t)h->ts.tv_sec * 1000000 +
-	    (uint64_t)h->ts.tv_usec, data, h->caplen, h->len);
+	    (uint64_t)h->ts.tv_usec, data, h->caplen, h->len, false);
 	return CAPTURE_FRAME;
 }
 
@@ -443,5 +458,6 @@ capture_close(struct capture *c)
 	if (c->pcap != NULL)
 		pcap_close(c->pcap);
 	pcapfile_close(c->pf);
+	pcapfile_close(c->pf_done);
 	free(c);
 }

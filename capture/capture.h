@@ -23,7 +23,11 @@ struct capture_opts {
 					   (flow hash), 0 for none */
 };
 
-/* One frame as read.  data is valid until the next capture_next call. */
+/*
+ * One frame as read.  data is valid until the next capture_next call, or
+ * until the one after it when ahead is set (a plain pcap file: the caller
+ * may read the next frame before it is done with this one).
+ */
 struct capture_frame {
 	uint64_t	 ts_us;		/* pcap time, microseconds since epoch */
 	uint64_t	 frame;		/* 1-based, within its file */
@@ -31,6 +35,7 @@ struct capture_frame {
 	int		 dlt;		/* link type of this frame's source */
 	const uint8_t	*data;
 	size_t		 caplen, wirelen;
+	bool		 ahead;
 };
 
 /* Counters a run reports. */

@@ -3,8 +3,12 @@
  *
  * libpcap reads a savefile through stdio, so every record is copied twice
  * on its way in (kernel to stdio buffer, stdio buffer to libpcap's).  Here
- * a record is used where read(2) left it; the buffer only moves the one
- * unfinished record to its front before the next read.
+ * a record is used where read(2) left it.  There are two buffers: when the
+ * next record does not fit in the rest of one, its start moves to the
+ * other and reading goes on there.  So a record stays where it is for two
+ * more calls (the other buffer is only left again after at least two
+ * records, each at most SNAPLEN_MAX + 16 bytes), which lets the caller
+ * decode one packet ahead.
  *
  * The rules are libpcap 1.10's, so that choosing this path changes no
  * frame (fuzz/fuzz_pcapfile.c holds the two readers to that):
@@ -40,7 +44,8 @@ struct pcapfile {
 	bool		 done;		/* ended or damaged: no more records */
 	int		 rerr;		/* errno of a failed read, or 0 */
 	uint32_t	 snapshot;
-	uint8_t		*buf;
+	uint8_t		*mem;		/* both buffers */
+	uint8_t		*buf;		/* the one being read */
 	size_t		 off, len;	/* unread bytes are buf[off, len) */
 };
 
@@ -72,8 +77,12 @@ fill(struct pcapfile *pf, size_t n)
 	while (pf->len - pf->off < n && pf->rerr == 0) {
 		ssize_t r;
 
-		if (pf->off > 0) {
-			memmove(pf->buf, pf->buf + pf->off, pf->len - pf->off);
+		if (CAPTURE_FILE_BUF - pf->off < n) {
+			uint8_t *other = pf->buf == pf->mem ?
+			    pf->mem + CAPTURE_FILE_BUF : pf->mem;
+
+			memcpy(other, pf->buf + pf->off, pf->len - pf->off);
+			pf->buf = other;
 			pf->len -= pf->off;
 			pf->off = 0;
 		}
@@ -98,13 +107,14 @@ pcapfile_open(int fd)
 
 	if ((pf = calloc(1, sizeof(*pf))) == NULL)
 		return NULL;
-	/* A record (16 + 262144) always fits, whatever the buffer holds. */
-	_Static_assert(CAPTURE_FILE_BUF >= REC_HDR + SNAPLEN_MAX,
-	    "CAPTURE_FILE_BUF too small for the largest record");
-	if ((pf->buf = malloc(CAPTURE_FILE_BUF)) == NULL) {
+	/* Three of the largest records fit in a buffer: see the top. */
+	_Static_assert(CAPTURE_FILE_BUF >= 3 * (REC_HDR + SNAPLEN_MAX),
+	    "CAPTURE_FILE_BUF too small for the largest records");
+	if ((pf->mem = malloc(2 * (size_t)CAPTURE_FILE_BUF)) == NULL) {
 		free(pf);
 		return NULL;
 	}
+	pf->buf = pf->mem;
 	pf->fd = fd;
 	if (fill(pf, FILE_HDR) < FILE_HDR)
 		goto other;
@@ -127,7 +137,7 @@ pcapfile_open(int fd)
 	pf->off = FILE_HDR;
 	return pf;
 other:
-	free(pf->buf);
+	free(pf->mem);
 	free(pf);
 	return NULL;
 }
@@ -203,6 +213,6 @@ pcapfile_close(struct pcapfile *pf)
 	if (pf == NULL)
 		return;
 	close(pf->fd);
-	free(pf->buf);
+	free(pf->mem);
 	free(pf);
 }

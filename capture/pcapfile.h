@@ -15,7 +15,10 @@
 
 struct pcapfile;
 
-/* One record.  data is valid until the next pcapfile_next call. */
+/*
+ * One record.  data stays valid through the next two pcapfile_next calls
+ * (not after pcapfile_close).
+ */
 struct pcapfile_rec {
 	uint64_t	 ts_us;		/* as libpcap's sec * 10^6 + usec */
 	uint32_t	 caplen;	/* bytes at data (at most the snapshot) */
