@@ -184,24 +184,32 @@ load64(const uint8_t *p)
 	return v;
 }
 
-/* Hash of the unordered endpoint pair, the same from either side. */
-static uint32_t
+/*
+ * Hash of the unordered endpoint pair, the same from either side: the
+ * endpoints are put in an order first (any order both sides agree on).
+ */
+static inline uint32_t
 tuple_hash(const struct flow_table *t, const struct packet *p)
 {
-	const uint8_t *a = p->src, *b = p->dst;
-	uint16_t pa = p->sport, pb = p->dport;
-	uint64_t h = t->seed ^ p->family;
-	int c = memcmp(a, b, 16);
+	uint64_t a0 = load64(p->src), a1 = load64(p->src + 8);
+	uint64_t b0 = load64(p->dst), b1 = load64(p->dst + 8);
+	uint64_t h = t->seed ^ p->family, ports;
 
-	if (c > 0 || (c == 0 && pa > pb)) {
-		a = p->dst, b = p->src;
-		pa = p->dport, pb = p->sport;
+	if (a0 < b0 || (a0 == b0 && (a1 < b1 ||
+	    (a1 == b1 && p->sport <= p->dport)))) {
+		ports = (uint64_t)p->sport << 16 | p->dport;
+	} else {
+		uint64_t x0 = a0, x1 = a1;
+
+		a0 = b0, a1 = b1;
+		b0 = x0, b1 = x1;
+		ports = (uint64_t)p->dport << 16 | p->sport;
 	}
-	h = mix(h, load64(a));
-	h = mix(h, load64(a + 8));
-	h = mix(h, load64(b));
-	h = mix(h, load64(b + 8));
-	h = mix(h, (uint64_t)pa << 16 | pb);
+	h = mix(h, a0);
+	h = mix(h, a1);
+	h = mix(h, b0);
+	h = mix(h, b1);
+	h = mix(h, ports);
 	return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -704,6 +712,12 @@ follow(struct flow_table *t, struct flow *f, int dir, const struct packet *p)
 		fs->pre[fs->npre].ts = p->ts_us;
 		fs->npre++;
 	}
+}
+
+void
+flow_table_prefetch(const struct flow_table *t, const struct packet *p)
+{
+	__builtin_prefetch(&t->bucket[tuple_hash(t, p) & t->mask]);
 }
 
 bool

@@ -110,6 +110,12 @@ struct flow_table *flow_table_new(const struct flow_limits *,
 bool	flow_table_packet(struct flow_table *, const struct packet *);
 
 /*
+ * A hint that p comes soon: starts loading what its lookup reads, so that
+ * a caller decoding one packet ahead hides the cache miss.
+ */
+void	flow_table_prefetch(const struct flow_table *, const struct packet *);
+
+/*
  * The stage above needs nothing more of this flow: its hooks get no more
  * data or gaps (close still comes), nDPI stops, and unless the table
  * keeps digests its buffers are released and later segments only counted
