@@ -61,9 +61,10 @@ $(FLAGS_STAMP):
 	@rm -f .flags-*
 	@touch $@
 
-UNIT_TESTS = tests/unit/test_decode tests/unit/test_reasm tests/unit/test_flow \
-	     tests/unit/test_store tests/unit/test_smtp tests/unit/test_cert \
-	     tests/unit/test_policy tests/unit/test_tls tests/unit/test_sts
+UNIT_TESTS = tests/unit/test_decode tests/unit/test_pcapfile \
+	     tests/unit/test_reasm tests/unit/test_flow tests/unit/test_store \
+	     tests/unit/test_smtp tests/unit/test_cert tests/unit/test_policy \
+	     tests/unit/test_tls tests/unit/test_sts
 
 .PHONY: all test unit cli regress alerts public-alerts readers live interop \
 	reseg fetch certs-interop feed replay sigkill adversarial valgrind \
