@@ -257,8 +257,17 @@ sink_data(void *ctx, const uint8_t *buf, size_t len, uint64_t frame)
 			abort();	/* OpenSSL out of memory */
 		EVP_DigestUpdate(*md, buf, len);
 	}
-	if (!f->bypass && t->hooks.data != NULL)
+	if (!f->bypass && t->hooks.data != NULL) {
 		t->hooks.data(t->hooks.ctx, f, ds->dir, buf, len, frame);
+		/*
+		 * Let go at these bytes: no retransmit of it is judged any
+		 * more, so none of it goes to history (see follow()).
+		 */
+		if (f->bypass) {
+			reasm_forget(&f->s->r[0], &t->pool);
+			reasm_forget(&f->s->r[1], &t->pool);
+		}
+	}
 }
 
 static void

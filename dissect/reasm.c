@@ -35,9 +35,10 @@ seq_offset(const struct reasm *r, uint32_t seq)
 	return (int64_t)r->next + d;
 }
 
+/* Keeps bytes delivered at stream offset at, for retransmit checks. */
 static void
 hist_put(struct reasm *r, struct reasm_pool *pool, const uint8_t *buf,
-    size_t len)
+    size_t len, uint64_t at)
 {
 	size_t pos, n, orig_len;
 
@@ -59,8 +60,7 @@ hist_put(struct reasm *r, struct reasm_pool *pool, const uint8_t *buf,
 		buf += len - REASM_HIST_BYTES;
 		len = REASM_HIST_BYTES;
 	}
-	/* r->next is the offset of the first byte being delivered. */
-	pos = (r->next + (uint64_t)(orig_len - len)) % REASM_HIST_BYTES;
+	pos = (at + (uint64_t)(orig_len - len)) % REASM_HIST_BYTES;
 	n = REASM_HIST_BYTES - pos;
 	if (n > len)
 		n = len;
@@ -70,17 +70,23 @@ hist_put(struct reasm *r, struct reasm_pool *pool, const uint8_t *buf,
 	    REASM_HIST_BYTES : r->hist_valid + (uint32_t)len;
 }
 
-/* Hands bytes at offset r->next to the sink and advances. */
+/*
+ * Hands bytes at offset r->next to the sink and advances.  History is
+ * kept after the sink has seen them: a sink that calls reasm_forget()
+ * there (a flow let go at its first bytes) costs no history at all.
+ */
 static void
 deliver(struct reasm *r, struct reasm_pool *pool, const uint8_t *buf,
     size_t len, uint64_t frame, const struct reasm_sink *s)
 {
+	uint64_t at = r->next;
+
 	if (len == 0)
 		return;
-	hist_put(r, pool, buf, len);
 	r->next += len;
 	r->bytes += len;
 	s->data(s->ctx, buf, len, frame);
+	hist_put(r, pool, buf, len, at);
 }
 
 static void

@@ -17,7 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where reassembled bytes go.  Callbacks may not re-enter the reassembler. */
+/*
+ * Where reassembled bytes go.  Callbacks may not re-enter the reassembler,
+ * except that data() may call reasm_forget() on any direction.
+ */
 struct reasm_sink {
 	void	(*data)(void *ctx, const uint8_t *buf, size_t len,
 		    uint64_t frame);
