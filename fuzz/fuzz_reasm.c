@@ -10,7 +10,10 @@
  *		piece, as flow.c does once a stall has lasted REASM_STALL_US;
  *		only when reasm_stalled() unless op bit 0 is set; with op
  *		bit 1 set, reasm_forget() instead (a flow let go under
- *		--all-flows): no history is held from then on
+ *		--all-flows): no history is held from then on; with op
+ *		bit 2 set (and not bit 1), reasm_forget() from inside the
+ *		next data callback, as flow.c's sink does when the stage
+ *		above lets a flow go at the bytes it is handed
  *	ack	op(1) = 0xc0..0xff, ack(4)
  *
  * Sequence and acknowledgement numbers are isn + the 32-bit field, so small
@@ -48,6 +51,7 @@
 #define OP_SKIP_REC	0x80
 #define OP_ACK_REC	0xc0
 #define OP_FORGET	0x02	/* in a skip record */
+#define OP_FORGET_IN	0x04	/* in a skip record: forget in on_data() */
 #define CFG_NO_HIST	0x04
 
 #define SEGS_MAX	8
@@ -79,6 +83,10 @@ struct check_sink {
 	uint64_t	 pos;		/* stream offset of the next byte */
 	uint64_t	 data_bytes, gap_bytes;
 	uint32_t	 ngaps;
+	struct reasm	*r;		/* for forget_in */
+	struct reasm_pool *pool;
+	bool		 forget_in;	/* reasm_forget() at the next data */
+	bool		 forgot;
 };
 
 static struct model model;
@@ -113,6 +121,11 @@ on_data(void *ctx, const uint8_t *buf, size_t len, uint64_t frame)
 	}
 	cs->pos += len;
 	cs->data_bytes += len;
+	if (cs->forget_in) {
+		reasm_forget(cs->r, cs->pool);
+		cs->forget_in = false;
+		cs->forgot = true;
+	}
 }
 
 static void
@@ -207,7 +220,6 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	uint32_t isn;
 	uint64_t frame = 0, o;
 	size_t pos;
-	bool forgot = false;
 
 	if (size < 5)
 		return 0;
@@ -227,6 +239,8 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	m->hi = 0;
 	memset(&cs, 0, sizeof(cs));
 	cs.m = m;
+	cs.r = &r;
+	cs.pool = &pool;
 	sink.data = on_data;
 	sink.gap = on_gap;
 	sink.ctx = &cs;
@@ -247,8 +261,12 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		}
 		if ((op & OP_REC) == OP_SKIP_REC && (op & OP_FORGET)) {
 			reasm_forget(&r, &pool);
-			forgot = true;
+			cs.forgot = true;
 			check_state(&r, &pool, &cs);
+			continue;
+		}
+		if ((op & OP_REC) == OP_SKIP_REC && (op & OP_FORGET_IN)) {
+			cs.forget_in = true;
 			continue;
 		}
 		if ((op & OP_REC) == OP_SKIP_REC) {
@@ -290,7 +308,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		    len + extra, ++frame, &sink);
 		free(data);
 		check_state(&r, &pool, &cs);
-		if (forgot)
+		if (cs.forgot)
 			FUZZ_CHECK(r.hist == NULL && r.hist_valid == 0);
 		(void)reasm_done(&r);
 	}

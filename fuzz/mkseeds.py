@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """mkseeds.py - write the hand-made seed inputs of the fuzz targets.
 
-    python3 fuzz/mkseeds.py [decode] [reasm] [pipeline]   (default: all)
+    python3 fuzz/mkseeds.py [decode] [pcapfile] [reasm] [pipeline]
+                                                          (default: all)
 
 Writes fuzz/corpus/<target>/seed-<name>; files libFuzzer added (named by
 their SHA-1) are left alone.  decode and reasm seeds are built with struct
@@ -136,6 +137,7 @@ def decode_seeds():
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 CUT = 0x20
 SKIP_IF_STALLED, SKIP_ANYWAY = 0x80, 0x81
+FORGET, FORGET_IN_DATA = 0x82, 0x84
 NO_HIST = 0x04
 
 
@@ -199,6 +201,13 @@ def reasm_seeds():
                            + skip() + seg(7, b"too late"))
     seeds["skip-anyway"] = (base + seg(30, b"later") + skip(SKIP_ANYWAY)
                             + seg(1, b"early"))
+    # Let go (history given back) before, and while, bytes are handed on;
+    # the retransmissions after have nothing to be checked against.
+    seeds["forget"] = (base + seg(1, b"hello ") + skip(FORGET)
+                       + seg(7, b"world") + seg(1, b"HELLO world"))
+    seeds["forget-in-data"] = (base + skip(FORGET_IN_DATA)
+                               + seg(1, b"hello ") + seg(7, b"world")
+                               + seg(1, b"HELLO world"))
     seeds["ack-beyond-fin"] = (base + seg(1, b"abc") + ack(100)
                                + seg(4, b"", FIN))
     seeds["snaplen-cut"] = (base + seg(1, b"head", extra=100)
@@ -383,11 +392,61 @@ def project_seeds():
                 write("pipeline", "pcaps-" + case + ".pcap", f.read())
 
 
+def pcapfile_seeds():
+    """Savefiles in every form pcapfile.c reads, cut and lying in each way
+    libpcap tells apart: the target compares the two readers."""
+    frame = eth(ipv4(tcp(CLIENT4, SERVER4, BANNER, sport=25, dport=40000)))
+
+    def savefile(order, magic, snap, recs, version=(2, 4)):
+        out = struct.pack(order + "IHHiIII", magic, version[0], version[1],
+                          0, 0, snap, 1)
+        for sec, frac, data, caplen, wirelen in recs:
+            out += struct.pack(order + "iiII", sec, frac,
+                               len(data) if caplen is None else caplen,
+                               len(data) if wirelen is None else wirelen)
+            out += data
+        return out
+
+    two = [(1700000000, 5, frame, None, None),
+           (1700000001, 999999, frame[:40], None, len(frame))]
+    for order, tag in (("<", "le"), (">", "be")):
+        write("pcapfile", tag + "-usec",
+              savefile(order, 0xa1b2c3d4, 65535, two))
+        write("pcapfile", tag + "-nsec",
+              savefile(order, 0xa1b23c4d, 0, [(1700000000, 123456789,
+                                               frame, None, None)]))
+    write("pcapfile", "empty", savefile("<", 0xa1b2c3d4, 65535, []))
+    write("pcapfile", "snap-cut",
+          savefile("<", 0xa1b2c3d4, 32, two))
+    write("pcapfile", "header-cut",
+          savefile("<", 0xa1b2c3d4, 65535, two)[:-len(frame[:40]) - 20])
+    write("pcapfile", "data-cut",
+          savefile("<", 0xa1b2c3d4, 65535, two)[:-7])
+    write("pcapfile", "caplen-huge",
+          savefile("<", 0xa1b2c3d4, 65535, [(0, 0, frame, 300000, None)]))
+    # One byte over the largest snapshot, all there: libpcap refuses it.
+    write("pcapfile", "caplen-max-plus-one",
+          savefile("<", 0xa1b2c3d4, 0, [(0, 0, bytes(262145), None, None)]))
+    for order, tag in (("<", "le"), (">", "be")):
+        write("pcapfile", tag + "-negative-time",
+              savefile(order, 0xa1b2c3d4, 65535, [(-1, -1, frame, None, None)]))
+    write("pcapfile", "caplen-over-len",
+          savefile("<", 0xa1b2c3d4, 65535, [(1, 2, frame, None, 10)]))
+    write("pcapfile", "version-2.3",
+          savefile("<", 0xa1b2c3d4, 65535, two, version=(2, 3)))
+    top = os.path.dirname(HERE)
+    for case in PROJECT_PCAPS:
+        path = os.path.join(top, "pcaps", case, "input.pcap")
+        if os.path.exists(path) and os.path.getsize(path) < 4096:
+            with open(path, "rb") as f:
+                write("pcapfile", "pcaps-" + case + ".pcap", f.read())
+
+
 def main():
-    which = sys.argv[1:] or ["decode", "reasm", "pipeline"]
+    which = sys.argv[1:] or ["decode", "pcapfile", "reasm", "pipeline"]
     for t in which:
-        {"decode": decode_seeds, "reasm": reasm_seeds,
-         "pipeline": pipeline_seeds}[t]()
+        {"decode": decode_seeds, "pcapfile": pcapfile_seeds,
+         "reasm": reasm_seeds, "pipeline": pipeline_seeds}[t]()
         if t == "pipeline":
             project_seeds()
 
