@@ -150,19 +150,24 @@ prepare(pcap_t *p, const char *name, const char *filter, char *err,
 
 /*
  * Plain classic pcap files without a filter are read by pcapfile.c, which
- * copies nothing; libpcap has checked the file and named its link type.
+ * copies nothing.  libpcap has checked the file and named its link type;
+ * pcapfile.c reads the same open file from its start (a gzip stream has no
+ * descriptor and stays with libpcap).
  */
 static struct pcapfile *
-open_plain(const char *path, const char *filter)
+open_plain(pcap_t *p, const char *filter)
 {
 	struct pcapfile *pf;
+	FILE *f = pcap_file(p);
 	int fd;
 
-	if (filter != NULL || is_gzip(path) ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (filter != NULL || f == NULL || fileno(f) < 0 ||
+	    (fd = fcntl(fileno(f), F_DUPFD_CLOEXEC, 0)) < 0)
 		return NULL;
-	if ((pf = pcapfile_open(fd)) == NULL)
+	if (lseek(fd, 0, SEEK_SET) != 0 || (pf = pcapfile_open(fd)) == NULL) {
 		close(fd);
+		return NULL;
+	}
 	return pf;
 }
 
@@ -381,8 +386,8 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 			}
 			c->dlt = pcap_datalink(c->pcap);
 			c->frame = 0;
-			if ((c->pf = open_plain(c->opts.files[c->cur_file],
-			    c->opts.filter)) != NULL) {
+			if ((c->pf = open_plain(c->pcap, c->opts.filter)) !=
+			    NULL) {
 				pcap_close(c->pcap);
 				c->pcap = NULL;
 				continue;
