@@ -22,9 +22,11 @@
 #                        span (2 GiB at 1000 Mbit/s ~ 20 s), hence whether
 #                        pcap-time flow expiry ever fires: lower it to let
 #                        closed/idle flows expire during the run.
-#   --tools LIST         comma list out of readloop,stripwatch,ndpiReader,tshark
-#                        (env TOOLS, default all four; readloop always runs,
-#                        it is the floor)
+#   --tools LIST         comma list out of readloop,readloop-own,stripwatch,
+#                        ndpiReader,tshark (env TOOLS, default all; readloop
+#                        always runs, it is the floor; readloop-own is the
+#                        same loop over stripwatch's own pcap reader,
+#                        capture/pcapfile.c: what reading costs stripwatch)
 #   --tshark-max-seconds S   (env TSHARK_MAX_SECONDS, default 300)
 #   --tshark-max-rss-mb MB   (env TSHARK_MAX_RSS_MB, default 8192)
 #   --tshark-packets N   run tshark on the first N packets (env TSHARK_PACKETS;
@@ -70,7 +72,7 @@ SMTP_RATIO=${SMTP_RATIO:-30}
 CONCURRENCY=${CONCURRENCY:-5000}
 SEED=${SEED:-1}
 RATE=${RATE:-1000}
-TOOLS=${TOOLS:-readloop,stripwatch,ndpiReader,tshark}
+TOOLS=${TOOLS:-readloop,readloop-own,stripwatch,ndpiReader,tshark}
 TSHARK_MAX_SECONDS=${TSHARK_MAX_SECONDS:-300}
 TSHARK_MAX_RSS_MB=${TSHARK_MAX_RSS_MB:-8192}
 TSHARK_PACKETS=${TSHARK_PACKETS:-}
@@ -121,14 +123,16 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 # ---- build ----
-build() { # name
-	local src="$ROOT/bench/$1.c" bin="$WORK/bin/$1"
-	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+build() { # name [more sources]
+	local src="$ROOT/bench/$1.c" bin="$WORK/bin/$1" f newer=
+	shift
+	for f in "$src" "$@"; do [ "$f" -nt "$bin" ] && newer=1; done
+	if [ ! -x "$bin" ] || [ -n "$newer" ]; then
 		cc -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
-		    -o "$bin" "$src" -lpcap
+		    -I"$ROOT" -o "$bin" "$src" "$@" -lpcap
 	fi
 }
-build readloop
+build readloop "$ROOT/capture/pcapfile.c"
 build mkcapture
 READLOOP=$WORK/bin/readloop
 MKCAPTURE=$WORK/bin/mkcapture
@@ -216,6 +220,10 @@ run_tool() {
 }
 
 run_tool readloop "$PKTS" "$CAPBYTES" "whole file" "$READLOOP" "$CAPTURE"
+if want readloop-own; then
+	run_tool readloop-own "$PKTS" "$CAPBYTES" "whole file; not the floor" \
+	    "$READLOOP" -o "$CAPTURE"
+fi
 
 if want stripwatch && [ -z "$SW_NOTE" ]; then
 	run_tool stripwatch "$PKTS" "$CAPBYTES" "whole file" \
