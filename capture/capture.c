@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #ifdef __linux__
 #include <linux/if_packet.h>
 #endif
@@ -267,10 +268,21 @@ capture_open(const struct capture_opts *o, char *err, size_t errlen)
 	}
 	/* Check every file now, so a typo in the tenth fails at once. */
 	for (i = 0; i < o->nfiles; i++) {
-		pcap_t *p = open_file(o->files[i], err, errlen);
+		struct stat st;
+		pcap_t *p;
 		bool ok;
 
-		if (p == NULL)
+		/*
+		 * A file is opened to be checked here and again to be read:
+		 * a pipe would lose what the check took.
+		 */
+		if (stat(o->files[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s: not a regular file (a pipe "
+			    "or device cannot be read; save the capture to a "
+			    "file)", o->files[i]);
+			goto fail;
+		}
+		if ((p = open_file(o->files[i], err, errlen)) == NULL)
 			goto fail;
 		ok = prepare(p, o->files[i], o->filter, err, errlen);
 		pcap_close(p);

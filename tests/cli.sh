@@ -38,6 +38,9 @@ expect "bad number text" 2 "not a number" -- -r "$good" -s 12abc
 expect "two filters" 2 "not both" -- -r "$good" -f tcp port 25
 expect "missing file" 1 "no such file" -- -r "$tmp/nope.pcap" -w "$tmp/a.db"
 expect "not a capture" 1 "text.pcap" -- -r "$tmp/text.pcap" -w "$tmp/a.db"
+mkfifo "$tmp/fifo"
+expect "a pipe" 1 "not a regular file" -- -r "$tmp/fifo" -w "$tmp/a.db"
+expect "a directory" 1 "not a regular file" -- -r "$tmp" -w "$tmp/a.db"
 expect "unsupported link type" 1 "unsupported link type 105" -- -r "$tmp/wifi.pcap" -w "$tmp/a.db"
 expect "bad filter" 1 "filter" -- -r "$good" -w "$tmp/a.db" "tcp port"
 expect "foreign database" 1 "not a stripwatch database" -- -r "$good" -w "$tmp/foreign.db"
