@@ -19,7 +19,7 @@
 # from libstripwatch.a), so the fuzz build is instrumented throughout and a
 # replayer never links objects built with other flags.
 
-FUZZ_TARGETS	 = decode reasm smtp tls sts_txt sts_policy pipeline
+FUZZ_TARGETS	 = decode pcapfile reasm smtp tls sts_txt sts_policy pipeline
 FUZZ_CC		?= clang
 FUZZ_SAN	?= fuzzer,address,undefined
 FUZZ_CFLAGS	?= -O1 -g
@@ -33,14 +33,16 @@ FUZZ_SCRATCH	?= fuzz/scratch
 
 # What each target compiles and links beyond its own file.
 fuzz_srcs_decode	= capture/decode.c
+fuzz_srcs_pcapfile	= capture/pcapfile.c capture/decode.c fuzz/memfd.c
 fuzz_srcs_reasm		= dissect/reasm.c
 fuzz_srcs_smtp		= dissect/smtp.c dissect/tls.c detect/detect.c \
 			  detect/cert.c
 fuzz_srcs_tls		= dissect/tls.c
 fuzz_srcs_sts_txt	= policy/sts.c
 fuzz_srcs_sts_policy	= policy/sts.c
-fuzz_srcs_pipeline	= $(LIB_SRCS)
+fuzz_srcs_pipeline	= $(LIB_SRCS) fuzz/memfd.c
 fuzz_libs_decode	=
+fuzz_libs_pcapfile	= -lpcap
 fuzz_libs_reasm		=
 fuzz_libs_smtp		= -lcrypto
 fuzz_libs_tls		=
@@ -57,14 +59,14 @@ FUZZ_REPLAYS	= $(FUZZ_TARGETS:%=fuzz/replay_%)
 fuzz: $(FUZZ_BINS)
 
 .SECONDEXPANSION:
-$(FUZZ_BINS): fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $$(fuzz_srcs_$$*) \
-    $(HDRS) fuzz/fuzz.mk
+$(FUZZ_BINS): fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/memfd.h \
+    $$(fuzz_srcs_$$*) $(HDRS) fuzz/fuzz.mk
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz_srcs_$*) $(fuzz_libs_$*)
 
 # $(FLAGS_STAMP) (Makefile) changes name with the flags, so switching
 # SANITIZER= rebuilds the replayers too.
 $(FUZZ_REPLAYS): fuzz/replay_%: fuzz/fuzz_%.c fuzz/onefile.c fuzz/fuzz.h \
-    $$(fuzz_srcs_$$*) $(HDRS) fuzz/fuzz.mk $(FLAGS_STAMP)
+    fuzz/memfd.h $$(fuzz_srcs_$$*) $(HDRS) fuzz/fuzz.mk $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ fuzz/onefile.c $< $(fuzz_srcs_$*) \
 	    $(fuzz_libs_$*)
 

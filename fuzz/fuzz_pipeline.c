@@ -24,14 +24,11 @@
  * does.  nDPI state (its LRU caches) may therefore carry from one input to
  * the next; the replayer runs a directory in one process, in name order.
  */
-#define _GNU_SOURCE		/* memfd_create */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -40,6 +37,7 @@
 #include "dissect/classify.h"
 #include "monitor.h"
 #include "fuzz/fuzz.h"
+#include "fuzz/memfd.h"
 
 struct classify	*__real_classify_new(void);
 void		 __real_classify_free(struct classify *);
@@ -64,33 +62,6 @@ __wrap_classify_free(struct classify *c)
 }
 
 /* The file monitor_run() will read, refilled for every input. */
-static int
-input_fd(void)
-{
-	static int fd = -1;
-
-	if (fd < 0 && (fd = memfd_create("stripwatch-fuzz", MFD_CLOEXEC)) < 0) {
-		fprintf(stderr, "fuzz_pipeline: memfd_create: %s\n",
-		    strerror(errno));
-		abort();
-	}
-	return fd;
-}
-
-static void
-fill(int fd, const uint8_t *data, size_t size)
-{
-	size_t done = 0;
-
-	FUZZ_CHECK(ftruncate(fd, 0) == 0);
-	while (done < size) {
-		ssize_t n = pwrite(fd, data + done, size - done, (off_t)done);
-
-		FUZZ_CHECK(n > 0);
-		done += (size_t)n;
-	}
-}
-
 /* True when capture_open() has no reason to refuse the file. */
 static bool
 opens(const char *path, const uint8_t *data, size_t size)
@@ -116,10 +87,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct monitor_opts o;
 	char path[64];
 	const char *files[1];
-	int fd = input_fd(), rc, pass;
+	int rc, pass;
 
-	fill(fd, data, size);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fuzz_memfd(data, size, path, sizeof(path));
 	files[0] = path;
 
 	monitor_opts_default(&o);
