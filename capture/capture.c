@@ -152,23 +152,26 @@ prepare(pcap_t *p, const char *name, const char *filter, char *err,
 /*
  * Plain classic pcap files without a filter are read by pcapfile.c, which
  * copies nothing.  libpcap has checked the file and named its link type;
- * pcapfile.c reads the same open file from its start (a gzip stream has no
- * descriptor and stays with libpcap).
+ * pcapfile.c reads the same file, opened anew through /proc so that its
+ * reads do not move libpcap's offset when the file stays with libpcap
+ * (pcapng, say).  A gzip stream has no descriptor and stays with libpcap,
+ * and so does everything without /proc.
  */
 static struct pcapfile *
 open_plain(pcap_t *p, const char *filter)
 {
 	struct pcapfile *pf;
 	FILE *f = pcap_file(p);
+	char path[64];
 	int fd;
 
-	if (filter != NULL || f == NULL || fileno(f) < 0 ||
-	    (fd = fcntl(fileno(f), F_DUPFD_CLOEXEC, 0)) < 0)
+	if (filter != NULL || f == NULL || fileno(f) < 0)
 		return NULL;
-	if (lseek(fd, 0, SEEK_SET) != 0 || (pf = pcapfile_open(fd)) == NULL) {
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fileno(f));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	if ((pf = pcapfile_open(fd)) == NULL)
 		close(fd);
-		return NULL;
-	}
 	return pf;
 }
 
