@@ -260,8 +260,10 @@ sink_data(void *ctx, const uint8_t *buf, size_t len, uint64_t frame)
 	if (!f->bypass && t->hooks.data != NULL) {
 		t->hooks.data(t->hooks.ctx, f, ds->dir, buf, len, frame);
 		/*
-		 * Let go at these bytes: no retransmit of it is judged any
-		 * more, so none of it goes to history (see follow()).
+		 * Let go at these bytes (flow_bypass() is only called from
+		 * this hook): nothing judges its retransmissions any more, so
+		 * none of it goes to history and the budget is left to the
+		 * flows still judged.
 		 */
 		if (f->bypass) {
 			reasm_forget(&f->s->r[0], &t->pool);
@@ -423,10 +425,12 @@ flow_close(struct flow_table *t, struct flow *f, enum flow_close_reason why)
 			f->rec.conflicts_followed = f->rec.conflicts;
 	}
 	/* Named only when the stage above can write it down. */
-	protocol[0] = '\0';
-	if (f->user != NULL || t->lim.digest)
+	f->rec.protocol = NULL;
+	if (f->user != NULL || t->lim.digest) {
+		protocol[0] = '\0';
 		classify_name(t->cls, &named, protocol, sizeof(protocol));
-	f->rec.protocol = f->user != NULL || t->lim.digest ? protocol : NULL;
+		f->rec.protocol = protocol;
+	}
 	f->rec.sha256 = f->rec.digest ? (const uint8_t (*)[32])sha256 : NULL;
 	f->rec.reason = why;
 	if (t->hooks.close != NULL)
@@ -694,18 +698,10 @@ follow(struct flow_table *t, struct flow *f, int dir, const struct packet *p)
 	/* A direction that is complete up to its FIN needs no buffers. */
 	if (reasm_done(&fs->r[dir]))
 		reasm_free(&fs->r[dir], &t->pool);
+	/* Digests still need every byte of a flow let go (sink_data()). */
 	if (f->bypass && !t->lim.digest) {
 		stream_release(t, f);
 		return;
-	}
-	/*
-	 * Digests still need every byte of a flow let go, but nothing judges
-	 * its retransmissions any more: the history budget is left to the
-	 * flows still judged.
-	 */
-	if (f->bypass) {
-		reasm_forget(&fs->r[0], &t->pool);
-		reasm_forget(&fs->r[1], &t->pool);
 	}
 	/*
 	 * nDPI after the stage above had its say, so a flow given up at its
