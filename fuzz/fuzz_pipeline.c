@@ -61,7 +61,6 @@ __wrap_classify_free(struct classify *c)
 	FUZZ_CHECK(c == NULL || c == shared_cls);
 }
 
-/* The file monitor_run() will read, refilled for every input. */
 /* True when capture_open() has no reason to refuse the file. */
 static bool
 opens(const char *path, const uint8_t *data, size_t size)

@@ -383,13 +383,13 @@ PROJECT_PCAPS = [
 ]
 
 
-def project_seeds():
+def project_seeds(target):
     top = os.path.dirname(HERE)
     for case in PROJECT_PCAPS:
         path = os.path.join(top, "pcaps", case, "input.pcap")
         if os.path.exists(path) and os.path.getsize(path) < 4096:
             with open(path, "rb") as f:
-                write("pipeline", "pcaps-" + case + ".pcap", f.read())
+                write(target, "pcaps-" + case + ".pcap", f.read())
 
 
 def pcapfile_seeds():
@@ -434,12 +434,7 @@ def pcapfile_seeds():
           savefile("<", 0xa1b2c3d4, 65535, [(1, 2, frame, None, 10)]))
     write("pcapfile", "version-2.3",
           savefile("<", 0xa1b2c3d4, 65535, two, version=(2, 3)))
-    top = os.path.dirname(HERE)
-    for case in PROJECT_PCAPS:
-        path = os.path.join(top, "pcaps", case, "input.pcap")
-        if os.path.exists(path) and os.path.getsize(path) < 4096:
-            with open(path, "rb") as f:
-                write("pcapfile", "pcaps-" + case + ".pcap", f.read())
+    project_seeds("pcapfile")
 
 
 def main():
@@ -448,7 +443,7 @@ def main():
         {"decode": decode_seeds, "pcapfile": pcapfile_seeds,
          "reasm": reasm_seeds, "pipeline": pipeline_seeds}[t]()
         if t == "pipeline":
-            project_seeds()
+            project_seeds("pipeline")
 
 
 if __name__ == "__main__":

@@ -39,17 +39,26 @@ on_close(void *ctx, struct flow *f, const struct flow_record *r)
 	recs[nrecs++] = *r;
 }
 
+/* A table with these hooks (on_close always) and whether it digests. */
 static struct flow_table *
-table(uint32_t flows_max)
+table_with(uint32_t flows_max, bool digest, const struct flow_hooks *hooks)
 {
 	struct flow_limits lim;
-	struct flow_hooks h = { on_data, NULL, on_close, NULL };
 
 	flow_limits_default(&lim);
 	lim.flows_max = flows_max;
+	lim.digest = digest;
 	nrecs = 0;
 	memset(streams, 0, sizeof(streams));
-	return flow_table_new(&lim, NULL, &h);
+	return flow_table_new(&lim, NULL, hooks);
+}
+
+static struct flow_table *
+table(uint32_t flows_max)
+{
+	static const struct flow_hooks h = { on_data, NULL, on_close, NULL };
+
+	return table_with(flows_max, true, &h);
 }
 
 /* A packet from host a:ap to b:bp (IPv4 10.0.0.a). */
@@ -248,15 +257,10 @@ on_data_mark(void *ctx, struct flow *f, int dir, const uint8_t *b, size_t n,
 static void
 test_named_when_kept(void)
 {
-	struct flow_limits lim;
-	struct flow_hooks h = { on_data_mark, NULL, on_close, NULL };
-	struct flow_table *t;
+	static const struct flow_hooks h = { on_data_mark, NULL, on_close,
+	    NULL };
+	struct flow_table *t = table_with(16, false, &h);
 
-	flow_limits_default(&lim);
-	lim.flows_max = 16;
-	lim.digest = false;
-	nrecs = 0;
-	t = flow_table_new(&lim, NULL, &h);
 	pkt(t, 1, 1, 1001, 2, 25, 0x02, 1000, 0, "");
 	pkt(t, 2, 2, 25, 1, 1001, 0x12, 5000, 1001, "");
 	pkt(t, 3, 1, 1001, 2, 25, 0x18, 1001, 5001, "EHLO c\r\n");
