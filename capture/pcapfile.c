@@ -171,7 +171,7 @@ pcapfile_next(struct pcapfile *pf, struct pcapfile_rec *r, char *err,
 	if (caplen > SNAPLEN_MAX) {
 		pf->done = true;
 		snprintf(err, errlen, "record of %u captured bytes, more than "
-		    "the snapshot of %u", caplen, pf->snapshot);
+		    "any snapshot (%u)", caplen, SNAPLEN_MAX);
 		return PCAPFILE_DAMAGED;
 	}
 	if ((have = fill(pf, REC_HDR + (size_t)caplen)) <
