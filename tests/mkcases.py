@@ -3,13 +3,17 @@
 
 Each case isolates one decoding or reassembly behaviour that the real
 captures made by tests/mkfixtures.sh do not pin down on their own: link
-types, sequence wrap, conflicting overlaps, port reuse, damaged files.
-Deterministic: the same script writes the same bytes.
+types, sequence wrap, conflicting overlaps, port reuse, damaged files,
+and one real capture rewritten as pcapng by editcap (tshark's package).
+Deterministic: the same script writes the same bytes (the pcapng case:
+for the same editcap).
 
 usage: python3 tests/mkcases.py [OUTDIR]     (default: pcaps/)
 """
 import os
+import shutil
 import struct
+import subprocess
 import sys
 
 from scapy.all import (IP, IPv6, IPv6ExtHdrHopByHop, TCP, Ether, Dot1Q,
@@ -275,5 +279,38 @@ def main():
                 "Provenance: hand-made with scapy by `tests/mkcases.py`.\n")
 
 
+def pcapng_case():
+    """clean-starttls-tls12 as pcapng: libpcap reads it, after our own
+    reader has looked at it and declined; nothing may change."""
+    src = os.path.join(OUT, "clean-starttls-tls12")
+    d = os.path.join(OUT, "pcapng-tls12")
+    os.makedirs(d, exist_ok=True)
+    subprocess.run(["editcap", "-F", "pcapng",
+                    os.path.join(src, "input.pcap"),
+                    os.path.join(d, "input.pcapng")], check=True)
+    # The same session: the source case's checked rows, not new ones.
+    for f in ("expected-alerts.tsv", "expected-flows.tsv",
+              "expected-sessions.tsv"):
+        shutil.copy(os.path.join(src, f), os.path.join(d, f))
+    with open(os.path.join(d, "args"), "w") as f:
+        f.write("--ca-file pcaps/clean-starttls-tls12/ca.pem\n")
+    with open(os.path.join(d, "README.md"), "w") as f:
+        f.write("# pcapng-tls12\n\n"
+                "pcaps/clean-starttls-tls12 (a real postfix + swaks STARTTLS "
+                "session, TLS 1.2) rewritten as pcapng with `editcap -F "
+                "pcapng` by `tests/mkcases.py`.  It must give exactly the "
+                "source case's flows, sessions and alerts (none: a clean "
+                "session); the expected files are copies of that case's.\n\n"
+                "Regression: stripwatch once read a file through a "
+                "duplicate of libpcap's descriptor to see whether its own "
+                "reader takes it; the duplicate shares the file offset, so "
+                "after declining a pcapng file it had moved libpcap's, and "
+                "this capture came out damaged after frame 17 with half "
+                "its bytes.\n\n"
+                "## Expected alerts\n\nnone: no downgrade sign in this "
+                "capture.\n")
+
+
 if __name__ == "__main__":
     main()
+    pcapng_case()
