@@ -38,6 +38,8 @@ own(const char *path)
 
 	if (fd < 0 || (pf = pcapfile_open(fd)) == NULL) {
 		fprintf(stderr, "readloop: %s: not a classic pcap file\n", path);
+		if (fd >= 0)
+			close(fd);
 		return 1;
 	}
 	while ((pr = pcapfile_next(pf, &r, err, sizeof(err))) == PCAPFILE_REC) {
