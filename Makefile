@@ -66,9 +66,9 @@ UNIT_TESTS = tests/unit/test_decode tests/unit/test_pcapfile \
 	     tests/unit/test_smtp tests/unit/test_cert tests/unit/test_policy \
 	     tests/unit/test_tls tests/unit/test_sts
 
-.PHONY: all test unit cli regress alerts public-alerts readers live interop \
-	reseg fetch certs-interop feed replay sigkill adversarial valgrind \
-	run clean
+.PHONY: all test unit cli regress alerts public-alerts readers cases live \
+	interop reseg fetch certs-interop feed replay sigkill adversarial \
+	valgrind run clean
 
 all: stripwatch
 
@@ -110,6 +110,10 @@ public-alerts: stripwatch
 readers: stripwatch
 	@tests/readers.sh
 
+# tests/mkcases.py makes the committed hand-made cases byte for byte.
+cases:
+	@PYTHON=$(PYTHON) tests/cases.sh
+
 interop: stripwatch
 	@$(PYTHON) tests/interop.py --corpus pcaps && $(PYTHON) tests/interop.py
 
@@ -150,7 +154,7 @@ adversarial: stripwatch
 	    ADV_CONCURRENT=200000 ADV_NO_RSS=1) tests/adversarial.sh
 
 # Every suite runs even when an earlier one fails; the summary says which.
-SUITES	= unit cli regress alerts public-alerts readers live fuzz-replay \
+SUITES	= unit cli regress cases alerts public-alerts readers live fuzz-replay \
 	  interop reseg fetch certs-interop install-check feed replay sigkill \
 	  adversarial valgrind
 test: stripwatch $(UNIT_TESTS)

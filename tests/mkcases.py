@@ -100,6 +100,22 @@ V4 = ("192.0.2.10", "198.51.100.25")
 V6 = ("2001:db8::10", "2001:db8:1::25")
 
 
+def write_readme(d, text):
+    """Writes d/README.md as text, keeping the sections ("## ...") the
+    existing file has beyond what text has, such as the expected alerts
+    written by hand after the case was made."""
+    path = os.path.join(d, "README.md")
+    kept = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        at = old.find("\n## ")
+        if at >= 0 and "\n## " not in text:
+            kept = old[at:]
+    with open(path, "w") as f:
+        f.write(text + kept)
+
+
 def case(name, readme, pkts, linktype=None, raw_bytes=None):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
@@ -109,9 +125,8 @@ def case(name, readme, pkts, linktype=None, raw_bytes=None):
             f.write(raw_bytes)
     else:
         wrpcap(path, pkts, linktype=linktype)
-    with open(os.path.join(d, "README.md"), "w") as f:
-        f.write("# %s\n\n%s\n\nProvenance: hand-made with scapy by "
-                "`tests/mkcases.py` (deterministic).\n" % (name, readme))
+    write_readme(d, "# %s\n\n%s\n\nProvenance: hand-made with scapy by "
+                 "`tests/mkcases.py` (deterministic).\n" % (name, readme))
 
 
 def ether(pkts, tags=()):
@@ -273,10 +288,9 @@ def main():
         w.write_packet(raw[:80], sec=int(p.time),
                        usec=int(round((p.time % 1) * 1e6)), wirelen=len(raw))
     w.close()
-    with open(os.path.join(tmp, "README.md"), "w") as f:
-        f.write("# snaplen-80\n\nEvery frame cut to 80 bytes: payload "
-                "beyond the cut becomes gaps of the right size.\n\n"
-                "Provenance: hand-made with scapy by `tests/mkcases.py`.\n")
+    write_readme(tmp, "# snaplen-80\n\nEvery frame cut to 80 bytes: payload "
+                 "beyond the cut becomes gaps of the right size.\n\n"
+                 "Provenance: hand-made with scapy by `tests/mkcases.py`.\n")
 
 
 def pcapng_case():
