@@ -38,6 +38,8 @@ struct capture {
 						   pcapfile.c */
 	struct pcapfile		*pf_done;	/* the last one, whose last frame
 						   may still be in use */
+	pcap_t			**held;		/* per input: a pipe's handle,
+						   opened by the check */
 	size_t			 next_file;	/* index of the file to open next */
 	uint32_t		 cur_file;	/* index of the open file */
 	uint64_t		 frame;		/* frames read from the open file */
@@ -107,6 +109,47 @@ open_file(const char *path, char *err, size_t errlen)
 	 * libpcap freads each record's header and data: with a large buffer
 	 * and no stream lock (one thread reads a file) those are copies.
 	 */
+	setvbuf(f, NULL, _IOFBF, CAPTURE_FILE_BUF);
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
+	p = pcap_fopen_offline_with_tstamp_precision(f,
+	    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	if (p == NULL) {
+		fclose(f);
+		snprintf(err, errlen, "%s: %s", path, ebuf);
+	}
+	return p;
+}
+
+/*
+ * A pipe (or "-", standard input) can be read only once, so the handle
+ * that checks it is kept to read it.  zlib reads it, gzip-compressed or
+ * not, without looking ahead of libpcap.
+ */
+static pcap_t *
+open_stream(const char *path, char *err, size_t errlen)
+{
+	cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) :
+	    open(path, O_RDONLY | O_CLOEXEC);
+	gzFile gz;
+	pcap_t *p;
+	FILE *f;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((gz = gzdopen(fd, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if ((f = fopencookie(gz, "rb", io)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		gzclose(gz);
+		return NULL;
+	}
 	setvbuf(f, NULL, _IOFBF, CAPTURE_FILE_BUF);
 	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	p = pcap_fopen_offline_with_tstamp_precision(f,
@@ -250,6 +293,7 @@ struct capture *
 capture_open(const struct capture_opts *o, char *err, size_t errlen)
 {
 	struct capture *c;
+	unsigned stdin_used = 0;
 	size_t i;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -269,21 +313,40 @@ capture_open(const struct capture_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "no input");
 		goto fail;
 	}
+	if ((c->held = calloc(o->nfiles, sizeof(*c->held))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	/* Check every file now, so a typo in the tenth fails at once. */
 	for (i = 0; i < o->nfiles; i++) {
+		bool stdin_ = strcmp(o->files[i], "-") == 0;
 		struct stat st;
 		pcap_t *p;
 		bool ok;
 
-		/*
-		 * A file is opened to be checked here and again to be read:
-		 * a pipe would lose what the check took.
-		 */
-		if (stat(o->files[i], &st) == 0 && !S_ISREG(st.st_mode)) {
-			snprintf(err, errlen, "%s: not a regular file (a pipe "
-			    "or device cannot be read; save the capture to a "
-			    "file)", o->files[i]);
+		if (stdin_ && stdin_used++ > 0) {
+			snprintf(err, errlen, "-: standard input can be read "
+			    "only once");
 			goto fail;
+		}
+		if (!stdin_ && stat(o->files[i], &st) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: is a directory, not a "
+			    "capture", o->files[i]);
+			goto fail;
+		}
+		/*
+		 * A regular file is opened to be checked here and again to be
+		 * read; anything else is read by the handle that checks it.
+		 */
+		if (stdin_ || (stat(o->files[i], &st) == 0 &&
+		    !S_ISREG(st.st_mode))) {
+			if ((p = open_stream(o->files[i], err, errlen)) == NULL)
+				goto fail;
+			c->held[i] = p;
+			if (!prepare(p, o->files[i], o->filter, err, errlen))
+				goto fail;
+			continue;
 		}
 		if ((p = open_file(o->files[i], err, errlen)) == NULL)
 			goto fail;
@@ -387,6 +450,13 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 			    c->next_file >= c->opts.nfiles)
 				return CAPTURE_END;
 			c->cur_file = (uint32_t)c->next_file;
+			if (c->held[c->next_file] != NULL) {
+				c->pcap = c->held[c->next_file];
+				c->held[c->next_file++] = NULL;
+				c->dlt = pcap_datalink(c->pcap);
+				c->frame = 0;
+				goto read;
+			}
 			c->pcap = open_file(c->opts.files[c->next_file++], err,
 			    errlen);
 			/* Checked at open; it may have vanished since. */
@@ -408,6 +478,7 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 				continue;
 			}
 		}
+read:
 		rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == 1)
 			break;
@@ -479,5 +550,9 @@ capture_close(struct capture *c)
 		pcap_close(c->pcap);
 	pcapfile_close(c->pf);
 	pcapfile_close(c->pf_done);
+	for (size_t i = 0; c->held != NULL && i < c->opts.nfiles; i++)
+		if (c->held[i] != NULL)
+			pcap_close(c->held[i]);
+	free(c->held);
 	free(c);
 }
