@@ -81,30 +81,13 @@ is_gzip(const char *path)
 	return gz;
 }
 
+/* libpcap reads f; on failure f is closed and err says why. */
 static pcap_t *
-open_file(const char *path, char *err, size_t errlen)
+open_stdio(FILE *f, const char *path, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p;
-	FILE *f;
 
-	if (is_gzip(path)) {
-		cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
-		gzFile gz = gzopen(path, "rb");
-
-		if (gz == NULL) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return NULL;
-		}
-		if ((f = fopencookie(gz, "rb", io)) == NULL) {
-			gzclose(gz);
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return NULL;
-		}
-	} else if ((f = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
 	/*
 	 * libpcap freads each record's header and data: with a large buffer
 	 * and no stream lock (one thread reads a file) those are copies.
@@ -120,6 +103,42 @@ open_file(const char *path, char *err, size_t errlen)
 	return p;
 }
 
+/* libpcap reads what zlib gives; gz is closed on failure. */
+static pcap_t *
+open_gz(gzFile gz, const char *path, char *err, size_t errlen)
+{
+	cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
+	FILE *f;
+
+	if ((f = fopencookie(gz, "rb", io)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		gzclose(gz);
+		return NULL;
+	}
+	return open_stdio(f, path, err, errlen);
+}
+
+static pcap_t *
+open_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (is_gzip(path)) {
+		gzFile gz = gzopen(path, "rb");
+
+		if (gz == NULL) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		return open_gz(gz, path, err, errlen);
+	}
+	if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return open_stdio(f, path, err, errlen);
+}
+
 /*
  * A pipe (or "-", standard input) can be read only once, so the handle
  * that checks it is kept to read it.  zlib reads it, gzip-compressed or
@@ -128,37 +147,17 @@ open_file(const char *path, char *err, size_t errlen)
 static pcap_t *
 open_stream(const char *path, char *err, size_t errlen)
 {
-	cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
-	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) :
 	    open(path, O_RDONLY | O_CLOEXEC);
 	gzFile gz;
-	pcap_t *p;
-	FILE *f;
 
-	if (fd < 0) {
+	if (fd < 0 || (gz = gzdopen(fd, "rb")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
-	if ((gz = gzdopen(fd, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	if ((f = fopencookie(gz, "rb", io)) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		gzclose(gz);
-		return NULL;
-	}
-	setvbuf(f, NULL, _IOFBF, CAPTURE_FILE_BUF);
-	__fsetlocking(f, FSETLOCKING_BYCALLER);
-	p = pcap_fopen_offline_with_tstamp_precision(f,
-	    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
-	if (p == NULL) {
-		fclose(f);
-		snprintf(err, errlen, "%s: %s", path, ebuf);
-	}
-	return p;
+	return open_gz(gz, path, err, errlen);
 }
 
 /* Checks the link type and installs the filter on a fresh handle. */
@@ -197,8 +196,8 @@ prepare(pcap_t *p, const char *name, const char *filter, char *err,
  * copies nothing.  libpcap has checked the file and named its link type;
  * pcapfile.c reads the same file, opened anew through /proc so that its
  * reads do not move libpcap's offset when the file stays with libpcap
- * (pcapng, say).  A gzip stream has no descriptor and stays with libpcap,
- * and so does everything without /proc.
+ * (pcapng, say).  A gzip stream or a pipe (both read through zlib) has no
+ * descriptor and stays with libpcap, and so does everything without /proc.
  */
 static struct pcapfile *
 open_plain(pcap_t *p, const char *filter)
@@ -319,28 +318,29 @@ capture_open(const struct capture_opts *o, char *err, size_t errlen)
 	}
 	/* Check every file now, so a typo in the tenth fails at once. */
 	for (i = 0; i < o->nfiles; i++) {
-		bool stdin_ = strcmp(o->files[i], "-") == 0;
+		bool stream = strcmp(o->files[i], "-") == 0;
 		struct stat st;
 		pcap_t *p;
 		bool ok;
 
-		if (stdin_ && stdin_used++ > 0) {
+		if (stream && stdin_used++ > 0) {
 			snprintf(err, errlen, "-: standard input can be read "
 			    "only once");
 			goto fail;
 		}
-		if (!stdin_ && stat(o->files[i], &st) == 0 &&
-		    S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "%s: is a directory, not a "
-			    "capture", o->files[i]);
-			goto fail;
+		if (!stream && stat(o->files[i], &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				snprintf(err, errlen, "%s: is a directory, not "
+				    "a capture", o->files[i]);
+				goto fail;
+			}
+			stream = !S_ISREG(st.st_mode);
 		}
 		/*
 		 * A regular file is opened to be checked here and again to be
 		 * read; anything else is read by the handle that checks it.
 		 */
-		if (stdin_ || (stat(o->files[i], &st) == 0 &&
-		    !S_ISREG(st.st_mode))) {
+		if (stream) {
 			if ((p = open_stream(o->files[i], err, errlen)) == NULL)
 				goto fail;
 			c->held[i] = p;
@@ -427,6 +427,7 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
     size_t errlen)
 {
 	struct pcap_pkthdr *h;
+	const char *name;
 	const u_char *data;
 	int rc;
 
@@ -450,19 +451,16 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 			    c->next_file >= c->opts.nfiles)
 				return CAPTURE_END;
 			c->cur_file = (uint32_t)c->next_file;
-			if (c->held[c->next_file] != NULL) {
-				c->pcap = c->held[c->next_file];
-				c->held[c->next_file++] = NULL;
-				c->dlt = pcap_datalink(c->pcap);
-				c->frame = 0;
-				goto read;
-			}
-			c->pcap = open_file(c->opts.files[c->next_file++], err,
-			    errlen);
-			/* Checked at open; it may have vanished since. */
-			if (c->pcap == NULL || !prepare(c->pcap,
-			    c->opts.files[c->cur_file], c->opts.filter, err,
-			    errlen)) {
+			name = c->opts.files[c->next_file];
+			/*
+			 * A pipe's handle was checked and prepared at open.  A
+			 * file was checked then too; it may have vanished since.
+			 */
+			c->pcap = c->held[c->next_file];
+			c->held[c->next_file++] = NULL;
+			if (c->pcap == NULL && ((c->pcap = open_file(name, err,
+			    errlen)) == NULL || !prepare(c->pcap, name,
+			    c->opts.filter, err, errlen))) {
 				if (c->pcap != NULL)
 					pcap_close(c->pcap);
 				c->pcap = NULL;
@@ -478,7 +476,6 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 				continue;
 			}
 		}
-read:
 		rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == 1)
 			break;
