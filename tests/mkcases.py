@@ -308,21 +308,20 @@ def pcapng_case():
         shutil.copy(os.path.join(src, f), os.path.join(d, f))
     with open(os.path.join(d, "args"), "w") as f:
         f.write("--ca-file pcaps/clean-starttls-tls12/ca.pem\n")
-    with open(os.path.join(d, "README.md"), "w") as f:
-        f.write("# pcapng-tls12\n\n"
-                "pcaps/clean-starttls-tls12 (a real postfix + swaks STARTTLS "
-                "session, TLS 1.2) rewritten as pcapng with `editcap -F "
-                "pcapng` by `tests/mkcases.py`.  It must give exactly the "
-                "source case's flows, sessions and alerts (none: a clean "
-                "session); the expected files are copies of that case's.\n\n"
-                "Regression: stripwatch once read a file through a "
-                "duplicate of libpcap's descriptor to see whether its own "
-                "reader takes it; the duplicate shares the file offset, so "
-                "after declining a pcapng file it had moved libpcap's, and "
-                "this capture came out damaged after frame 17 with half "
-                "its bytes.\n\n"
-                "## Expected alerts\n\nnone: no downgrade sign in this "
-                "capture.\n")
+    write_readme(d, "# pcapng-tls12\n\n"
+                 "pcaps/clean-starttls-tls12 (a real postfix + swaks STARTTLS "
+                 "session, TLS 1.2) rewritten as pcapng with `editcap -F "
+                 "pcapng` by `tests/mkcases.py`.  It must give exactly the "
+                 "source case's flows, sessions and alerts (none: a clean "
+                 "session); the expected files are copies of that case's.\n\n"
+                 "Regression: stripwatch once read a file through a "
+                 "duplicate of libpcap's descriptor to see whether its own "
+                 "reader takes it; the duplicate shares the file offset, so "
+                 "after declining a pcapng file it had moved libpcap's, and "
+                 "this capture came out damaged after frame 17 with half "
+                 "its bytes.\n\n"
+                 "## Expected alerts\n\nnone: no downgrade sign in this "
+                 "capture.\n")
 
 
 if __name__ == "__main__":
