@@ -1287,7 +1287,9 @@ workers_ready(struct run *run, const struct monitor_opts *o)
 	for (i = 0; i < run->nw; i++) {
 		struct worker *w = &run->w[i];
 
-		if (o->classify && (w->cls = classify_new()) == NULL && i == 0)
+		/* With --all-flows every flow is named, by all nDPI knows. */
+		if (o->classify && (w->cls = classify_new(o->lim.digest)) ==
+		    NULL && i == 0)
 			fprintf(stderr, "stripwatch: nDPI failed to start; "
 			    "flows stay unclassified\n");
 		memset(&hooks, 0, sizeof(hooks));

@@ -13,11 +13,26 @@ struct classify {
 	struct ndpi_detection_module_struct *nd;
 };
 
+/*
+ * What nDPI looks for on the flows it sees when not every flow is named:
+ * only flows already judged SMTP by what they say reach it, and these are
+ * the names such a flow can honestly get (mail over TLS, the other mail
+ * protocols, FTP, whose replies look the same).  nDPI runs every enabled
+ * dissector on every packet, so this list is most of its cost.
+ */
+static const uint16_t mail_protocols[] = {
+	NDPI_PROTOCOL_MAIL_SMTP, NDPI_PROTOCOL_MAIL_SMTPS,
+	NDPI_PROTOCOL_MAIL_POP, NDPI_PROTOCOL_MAIL_POPS,
+	NDPI_PROTOCOL_MAIL_IMAP, NDPI_PROTOCOL_MAIL_IMAPS,
+	NDPI_PROTOCOL_FTP_CONTROL, NDPI_PROTOCOL_TLS,
+};
+
 struct classify *
-classify_new(void)
+classify_new(bool every_protocol)
 {
 	struct classify *c;
-	NDPI_PROTOCOL_BITMASK all;
+	NDPI_PROTOCOL_BITMASK on;
+	size_t i;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
@@ -25,8 +40,15 @@ classify_new(void)
 		free(c);
 		return NULL;
 	}
-	NDPI_BITMASK_SET_ALL(all);
-	ndpi_set_protocol_detection_bitmask2(c->nd, &all);
+	if (every_protocol)
+		NDPI_BITMASK_SET_ALL(on);
+	else {
+		NDPI_BITMASK_RESET(on);
+		for (i = 0; i < sizeof(mail_protocols) /
+		    sizeof(mail_protocols[0]); i++)
+			NDPI_ADD_PROTOCOL_TO_BITMASK(on, mail_protocols[i]);
+	}
+	ndpi_set_protocol_detection_bitmask2(c->nd, &on);
 	ndpi_finalize_initialization(c->nd);
 	return c;
 }

@@ -24,8 +24,12 @@ struct classify_state {
 	bool		 done;
 };
 
-/* Returns NULL when nDPI cannot be initialised. */
-struct classify	*classify_new(void);
+/*
+ * Returns NULL when nDPI cannot be initialised.  every_protocol: nDPI
+ * looks for all it knows; otherwise only for the mail protocols, TLS and
+ * FTP (what a flow judged SMTP can be named).
+ */
+struct classify	*classify_new(bool every_protocol);
 void		 classify_free(struct classify *);
 
 /* Shows one packet of the flow to nDPI unless the flow is done. */

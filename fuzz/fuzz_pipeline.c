@@ -20,9 +20,10 @@
  * nDPI takes 20-90 ms to initialise, which would cap this target at about
  * 15 runs a second, so the build links it with
  * -Wl,--wrap=classify_new,--wrap=classify_free: the first classify_new()
- * makes the one classifier every later run reuses, as a long live capture
- * does.  nDPI state (its LRU caches) may therefore carry from one input to
- * the next; the replayer runs a directory in one process, in name order.
+ * of each kind (all protocols or the mail ones) makes the one classifier
+ * every later run of that kind reuses, as a long live capture does.  nDPI
+ * state (its LRU caches) may therefore carry from one input to the next;
+ * the replayer runs a directory in one process, in name order.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,26 +40,28 @@
 #include "fuzz/fuzz.h"
 #include "fuzz/memfd.h"
 
-struct classify	*__real_classify_new(void);
+struct classify	*__real_classify_new(bool);
 void		 __real_classify_free(struct classify *);
-struct classify	*__wrap_classify_new(void);
+struct classify	*__wrap_classify_new(bool);
 void		 __wrap_classify_free(struct classify *);
 
-static struct classify *shared_cls;
+static struct classify *shared_cls[2];	/* [every_protocol] */
 
-/* Made once, on the first run that asks for it; never freed. */
+/* Made once per kind, on the first run that asks for it; never freed. */
 struct classify *
-__wrap_classify_new(void)
+__wrap_classify_new(bool every_protocol)
 {
-	if (shared_cls == NULL)
-		shared_cls = __real_classify_new();
-	return shared_cls;
+	struct classify **c = &shared_cls[every_protocol ? 1 : 0];
+
+	if (*c == NULL)
+		*c = __real_classify_new(every_protocol);
+	return *c;
 }
 
 void
 __wrap_classify_free(struct classify *c)
 {
-	FUZZ_CHECK(c == NULL || c == shared_cls);
+	FUZZ_CHECK(c == NULL || c == shared_cls[0] || c == shared_cls[1]);
 }
 
 /* True when capture_open() has no reason to refuse the file. */

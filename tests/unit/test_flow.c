@@ -6,6 +6,8 @@
 
 #include <openssl/evp.h>
 
+#include "capture/decode.h"
+#include "dissect/classify.h"
 #include "dissect/flow.h"
 #include "check.h"
 
@@ -272,6 +274,92 @@ test_named_when_kept(void)
 	CHECK(recs[0].sha256 == NULL && !recs[0].digest);
 }
 
+/*
+ * One IPv4/TCP frame, built as on the wire and decoded, into a table with
+ * a classifier: nDPI reads the IP header, so pkt() will not do.
+ */
+static void
+wire(struct flow_table *t, uint64_t ts, int a, uint16_t ap, int b,
+    uint16_t bp, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
+{
+	uint8_t f[1500];
+	size_t n = strlen(data), len = 40 + n;
+	struct packet p;
+
+	memset(f, 0, 40);
+	f[0] = 0x45;
+	f[2] = (uint8_t)(len >> 8); f[3] = (uint8_t)len;
+	f[8] = 64; f[9] = 6;
+	f[12] = 10; f[15] = (uint8_t)a;
+	f[16] = 10; f[19] = (uint8_t)b;
+	f[20] = (uint8_t)(ap >> 8); f[21] = (uint8_t)ap;
+	f[22] = (uint8_t)(bp >> 8); f[23] = (uint8_t)bp;
+	f[24] = (uint8_t)(seq >> 24); f[25] = (uint8_t)(seq >> 16);
+	f[26] = (uint8_t)(seq >> 8); f[27] = (uint8_t)seq;
+	f[28] = (uint8_t)(ack >> 24); f[29] = (uint8_t)(ack >> 16);
+	f[30] = (uint8_t)(ack >> 8); f[31] = (uint8_t)ack;
+	f[32] = 0x50; f[33] = flags;
+	f[34] = 0xff; f[35] = 0xff;
+	memcpy(f + 40, data, n);
+	CHECK(decode_frame(DLT_IPV4, f, len, len, false, &p) == DECODE_TCP);
+	p.ts_us = ts;
+	flow_table_packet(t, &p);
+}
+
+/* Both flows, named by a classifier that looks for everything or for mail. */
+static void
+classify_flows(bool every_protocol)
+{
+	static const struct flow_hooks h = { NULL, NULL, on_close, NULL };
+	struct flow_limits lim;
+	struct classify *c = classify_new(every_protocol);
+	struct flow_table *t;
+
+	CHECK(c != NULL);
+	flow_limits_default(&lim);
+	nrecs = 0;
+	t = flow_table_new(&lim, c, &h);
+	wire(t, 1, 1, 40000, 2, 8000, 0x02, 100, 0, "");
+	wire(t, 2, 2, 8000, 1, 40000, 0x12, 900, 101, "");
+	wire(t, 3, 1, 40000, 2, 8000, 0x10, 101, 901, "");
+	wire(t, 4, 1, 40000, 2, 8000, 0x18, 101, 901,
+	    "GET / HTTP/1.1\r\nHost: www.example.org\r\n"
+	    "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
+	wire(t, 5, 2, 8000, 1, 40000, 0x18, 901, 180,
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	wire(t, 11, 3, 40001, 4, 25, 0x02, 100, 0, "");
+	wire(t, 12, 4, 25, 3, 40001, 0x12, 900, 101, "");
+	wire(t, 13, 3, 40001, 4, 25, 0x10, 101, 901, "");
+	wire(t, 14, 4, 25, 3, 40001, 0x18, 901, 101,
+	    "220 mx.example.org ESMTP Postfix\r\n");
+	wire(t, 15, 3, 40001, 4, 25, 0x18, 101, 935, "EHLO c.example.org\r\n");
+	wire(t, 16, 4, 25, 3, 40001, 0x18, 935, 120,
+	    "250-mx.example.org\r\n250-PIPELINING\r\n250-STARTTLS\r\n"
+	    "250 8BITMIME\r\n");
+	wire(t, 17, 3, 40001, 4, 25, 0x18, 120, 1005,
+	    "MAIL FROM:<a@c.example.org>\r\n");
+	wire(t, 18, 4, 25, 3, 40001, 0x18, 1005, 148, "250 2.1.0 Ok\r\n");
+	flow_table_free(t);
+	classify_free(c);
+	CHECK(nrecs == 2);
+}
+
+/*
+ * Looking for every protocol (--all-flows) names the web flow by what it
+ * says; looking for mail only does not (on port 80 nDPI's guess from the
+ * port would name it all the same), and names the SMTP session the same.
+ */
+static void
+test_classify_scope(void)
+{
+	classify_flows(true);
+	CHECK(strcmp(protocols[0], "HTTP") == 0);
+	CHECK(strcmp(protocols[1], "SMTP") == 0);
+	classify_flows(false);
+	CHECK(strncmp(protocols[0], "HTTP", 4) != 0);
+	CHECK(strcmp(protocols[1], "SMTP") == 0);
+}
+
 int
 main(void)
 {
@@ -283,5 +371,6 @@ main(void)
 	RUN(test_time_backwards);
 	RUN(test_family_distinct);
 	RUN(test_named_when_kept);
+	RUN(test_classify_scope);
 	return check_done("flow");
 }
