@@ -54,6 +54,7 @@
 
 /* Store. */
 #define STORE_BATCH_ROWS	2000		/* rows per transaction */
+#define STORE_CERT_MEMO		64		/* certificates whose row id is remembered */
 
 /* Live capture defaults. */
 #define CAPTURE_SNAPLEN		262144		/* bytes per packet */

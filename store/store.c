@@ -17,16 +17,31 @@
 #include "config.h"
 #include "store.h"
 
+/*
+ * A certificate already stored, by SHA-256.  The same few certificates
+ * come back session after session, and rewriting their row (which holds
+ * the DER) each time would cost more than the session's own rows: a hit
+ * only widens first..last here, and store_flush() writes what widened in
+ * the transaction it commits.
+ */
+struct cert_memo {
+	char		 sha256[65];
+	int64_t		 id;		/* 0: empty */
+	uint64_t	 first, last;	/* pcap time, µs */
+	bool		 dirty;		/* widened since written */
+};
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*ins_run, *upd_run, *ins_flow;
 	sqlite3_stmt	*ins_sess, *upd_sess, *ins_alert;
 	sqlite3_stmt	*upsert_srv, *ask_srv;
-	sqlite3_stmt	*upsert_cert, *get_pin, *put_pin;
+	sqlite3_stmt	*upsert_cert, *upd_cert, *get_pin, *put_pin;
 	sqlite3_stmt	*ins_policy, *get_policy;
 	int		 pending;	/* rows in the open transaction */
 	bool		 in_tx;
 	char		 err[256];
+	struct cert_memo certs[STORE_CERT_MEMO];	/* by hash of sha256 */
 };
 
 static const char schema[] =
@@ -272,6 +287,9 @@ store_open(const char *path, char *err, size_t errlen)
 	    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?11) ON CONFLICT(sha256) DO "
 	    "UPDATE SET first_ts=min(first_ts, ?11), last_ts=max(last_ts, ?11) "
 	    "RETURNING id", -1, &s->upsert_cert, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE certs SET first_ts="
+	    "min(first_ts, ?1), last_ts=max(last_ts, ?2) WHERE id=?3", -1,
+	    &s->upd_cert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "SELECT spki_sha256, issuer FROM "
 	    "cert_pins WHERE server=?", -1, &s->get_pin, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "INSERT INTO cert_pins (server, "
@@ -496,15 +514,55 @@ store_session_sts(struct store *s, int64_t id, const char *sts)
 	return ok;
 }
 
+static struct cert_memo *
+memo_slot(struct store *s, const char *sha256)
+{
+	uint32_t h = 2166136261U;	/* FNV-1a */
+
+	for (; *sha256 != '\0'; sha256++)
+		h = (h ^ (uint8_t)*sha256) * 16777619U;
+	return &s->certs[h % STORE_CERT_MEMO];
+}
+
+/* Writes a memo's widened first..last to its row. */
+static bool
+memo_write(struct store *s, struct cert_memo *m)
+{
+	sqlite3_stmt *st = s->upd_cert;
+	bool ok;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)m->first);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->last);
+	sqlite3_bind_int64(st, 3, m->id);
+	ok = sqlite3_step(st) == SQLITE_DONE;
+	sqlite3_reset(st);
+	m->dirty = false;
+	return ok ? true : fail(s, "update certificate");
+}
+
 int64_t
 store_cert(struct store *s, const struct store_cert *c, uint64_t ts)
 {
 	sqlite3_stmt *st = s->upsert_cert;
+	struct cert_memo *m = memo_slot(s, c->sha256);
 	int64_t id = -1;
 	int i = 1, rc;
 
+	if (m->id > 0 && strcmp(m->sha256, c->sha256) == 0) {
+		if (ts < m->first)
+			m->first = ts, m->dirty = true;
+		if (ts > m->last)
+			m->last = ts, m->dirty = true;
+		/* The commit that follows writes it. */
+		if (m->dirty && !tx_begin(s))
+			return -1;
+		return m->id;
+	}
 	if (!tx_begin(s))
 		return -1;
+	if (m->dirty && !memo_write(s, m))
+		return -1;
+	m->id = 0;
 	sqlite3_bind_text(st, i++, c->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, i++, c->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, i++, c->issuer, -1, SQLITE_STATIC);
@@ -525,6 +583,11 @@ store_cert(struct store *s, const struct store_cert *c, uint64_t ts)
 	if (id < 0 || rc != SQLITE_DONE) {
 		fail(s, "insert certificate");
 		return -1;
+	}
+	if (strlen(c->sha256) < sizeof(m->sha256)) {
+		memcpy(m->sha256, c->sha256, strlen(c->sha256) + 1);
+		m->id = id;
+		m->first = m->last = ts;
 	}
 	if (++s->pending >= STORE_BATCH_ROWS && !store_flush(s))
 		return -1;
@@ -687,8 +750,13 @@ store_server_offered_before(struct store *s, const char *ip, uint16_t port,
 bool
 store_flush(struct store *s)
 {
+	size_t i;
+
 	if (!s->in_tx)
 		return true;
+	for (i = 0; i < STORE_CERT_MEMO; i++)
+		if (s->certs[i].dirty && !memo_write(s, &s->certs[i]))
+			return false;
 	s->in_tx = false;
 	s->pending = 0;
 	return exec(s, "COMMIT");
@@ -718,6 +786,7 @@ store_close(struct store *s)
 	sqlite3_finalize(s->upsert_srv);
 	sqlite3_finalize(s->ask_srv);
 	sqlite3_finalize(s->upsert_cert);
+	sqlite3_finalize(s->upd_cert);
 	sqlite3_finalize(s->get_pin);
 	sqlite3_finalize(s->put_pin);
 	sqlite3_finalize(s->ins_policy);

@@ -206,6 +206,53 @@ test_certs_pins_policies(void)
 }
 
 /* A run left "running" by a process that is gone becomes "interrupted". */
+/*
+ * A certificate seen again widens its row's first_ts..last_ts, also when
+ * many certificates share the memo's slots (the widened one written when
+ * another takes its slot, the last ones when the store is flushed).
+ */
+static void
+test_cert_times(void)
+{
+	struct store_cert c = { .spki_sha256 = "k", .subject = "CN=a",
+	    .issuer = "CN=ca", .sans = "a.example", .key_type = "EC",
+	    .key_bits = 256, .der = (const uint8_t *)"\x30\x00",
+	    .der_len = 2 };
+	char err[256], sha[65];
+	int64_t ids[300];
+	struct store *s;
+	int i, round;
+
+	fresh();
+	CHECK((s = store_open(path, err, sizeof(err))) != NULL);
+	c.sha256 = sha;
+	/* Each seen first at 1000+i, then earlier, then later. */
+	for (i = 0; i < 300; i++)
+		for (round = 0; round < 3; round++) {
+			uint64_t ts = round == 0 ? 1000 + (uint64_t)i :
+			    round == 1 ? (uint64_t)i : 5000 + (uint64_t)i;
+			int64_t id;
+
+			snprintf(sha, sizeof(sha), "%064d", i);
+			CHECK((id = store_cert(s, &c, ts)) > 0);
+			if (round == 0)
+				ids[i] = id;
+			else
+				CHECK(id == ids[i]);
+		}
+	CHECK(store_flush(s));
+	CHECK(count("SELECT count(*) FROM certs") == 300);
+	CHECK(count("SELECT count(*) FROM certs WHERE "
+	    "first_ts = CAST(sha256 AS INTEGER) AND "
+	    "last_ts = 5000 + CAST(sha256 AS INTEGER)") == 300);
+	/* Seen again later, within the range: the row does not move. */
+	snprintf(sha, sizeof(sha), "%064d", 7);
+	CHECK(store_cert(s, &c, 3000) == ids[7]);
+	CHECK(store_close(s));
+	CHECK(count("SELECT first_ts || '-' || last_ts = '7-5007' FROM certs "
+	    "WHERE sha256 LIKE '%7' AND CAST(sha256 AS INTEGER) = 7") == 1);
+}
+
 static void
 test_reap(void)
 {
@@ -235,6 +282,7 @@ main(void)
 	RUN(test_create_and_reopen);
 	RUN(test_upgrade_v2);
 	RUN(test_certs_pins_policies);
+	RUN(test_cert_times);
 	RUN(test_reap);
 	RUN(test_refuse_foreign);
 	RUN(test_refuse_newer);
