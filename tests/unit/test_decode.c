@@ -291,6 +291,42 @@ test_malformed(void)
 	CHECK(decode_dlt_supported(DLT_LINUX_SLL2));
 }
 
+/*
+ * Checksums over every payload length (odd and even, every alignment of
+ * the tail) with bytes that make carries: a correct one passes, any one
+ * byte changed fails, over IPv4 and IPv6.
+ */
+static void
+test_checksum_lengths(void)
+{
+	static const uint8_t ext[1] = { 6 };
+	char payload[600];
+	struct packet p;
+	uint32_t x = 1;
+	size_t len, n, i;
+	int v6;
+
+	for (v6 = 0; v6 < 2; v6++)
+		for (len = 1; len < sizeof(payload); len++) {
+			for (i = 0; i < len; i++) {
+				x = x * 1103515245 + 12345;
+				/* No NUL: tcp() takes a string. */
+				payload[i] = (char)(0x80 | (x >> 16));
+			}
+			payload[len] = '\0';
+			n = v6 ? ipv6(frame, payload, ext, 0) :
+			    ipv4(frame, payload);
+			CHECK(decode_frame(v6 ? DLT_IPV6 : DLT_IPV4, frame, n,
+			    n, true, &p) == DECODE_TCP);
+			CHECK(p.cksum_checked && !p.cksum_bad);
+			i = n - 1 - (x >> 8) % len;	/* a payload byte */
+			frame[i] ^= (uint8_t)(1 + (x & 0x7f));
+			CHECK(decode_frame(v6 ? DLT_IPV6 : DLT_IPV4, frame, n,
+			    n, true, &p) == DECODE_TCP);
+			CHECK(p.cksum_bad);
+		}
+}
+
 int
 main(void)
 {
@@ -303,5 +339,6 @@ main(void)
 	RUN(test_ipv4_fragment);
 	RUN(test_truncation);
 	RUN(test_malformed);
+	RUN(test_checksum_lengths);
 	return check_done("decode");
 }
