@@ -33,20 +33,35 @@ be32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
-/* One's complement sum of len bytes, not yet folded (RFC 1071). */
+/*
+ * One's complement sum of len bytes, not yet folded (RFC 1071).  Eight
+ * bytes at a time as they lie in memory, the carry out of each add put
+ * back in (end-around): in a machine of the other byte order that gives
+ * the sum byte-swapped (RFC 1071, 2(B)), swapped back once at the end.
+ */
 static uint64_t
 cksum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
-	while (len >= 4) {
-		sum += be32(p);
-		p += 4;
-		len -= 4;
+	uint64_t acc = 0, w;
+	uint32_t folded;
+
+	if (len >= 8) {
+		for (; len >= 8; p += 8, len -= 8) {
+			memcpy(&w, p, sizeof(w));
+			acc += w;
+			acc += acc < w;
+		}
+		folded = (uint32_t)(acc >> 32) + (uint32_t)acc;
+		folded += (uint32_t)(folded < (uint32_t)acc);
+		folded = (folded >> 16) + (folded & 0xffff);
+		folded = (folded >> 16) + (folded & 0xffff);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		folded = __builtin_bswap16((uint16_t)folded);
+#endif
+		sum += folded;
 	}
-	if (len >= 2) {
+	for (; len >= 2; p += 2, len -= 2)
 		sum += be16(p);
-		p += 2;
-		len -= 2;
-	}
 	if (len == 1)
 		sum += (uint32_t)p[0] << 8;
 	return sum;
