@@ -104,6 +104,9 @@ struct app {
 	struct detect_session	*det;		/* NULL until an SMTP event */
 	int64_t			 session_id;	/* 0 until recognised */
 	uint32_t		 gaps;		/* holes seen while followed */
+	/* The endpoints as text, made at the first need ("" before). */
+	char			 cip[INET6_ADDRSTRLEN];
+	char			 sip[INET6_ADDRSTRLEN];
 };
 
 /* Context of one detect call: the run, the flow, its endpoints as text. */
@@ -253,15 +256,31 @@ judge_init(struct judge *j, struct smtp_sink *sink, struct run *run,
 	sink->ctx = j;
 }
 
+/* The endpoints as text, written once per session. */
+static void
+endpoints(const struct flow_record *r, char *cip, char *sip)
+{
+	int af = r->family == 6 ? AF_INET6 : AF_INET;
+
+	inet_ntop(af, r->ip[0], cip, INET6_ADDRSTRLEN);
+	inet_ntop(af, r->ip[1], sip, INET6_ADDRSTRLEN);
+}
+
 static void
 judge_addrs(struct judge *j)
 {
-	int af = j->rec->family == 6 ? AF_INET6 : AF_INET;
+	struct app *a = j->app;
 
 	if (j->cip[0] != '\0')
 		return;
-	inet_ntop(af, j->rec->ip[0], j->cip, sizeof(j->cip));
-	inet_ntop(af, j->rec->ip[1], j->sip, sizeof(j->sip));
+	if (a == NULL) {
+		endpoints(j->rec, j->cip, j->sip);
+		return;
+	}
+	if (a->cip[0] == '\0')
+		endpoints(j->rec, a->cip, a->sip);
+	memcpy(j->cip, a->cip, sizeof(j->cip));
+	memcpy(j->sip, a->sip, sizeof(j->sip));
 }
 
 static bool
@@ -821,16 +840,20 @@ on_flow_close(void *ctx, struct flow *f, const struct flow_record *r)
 	char cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN];
 	char sha[2][65];
 	struct store_flow sf;
-	int af = r->family == 6 ? AF_INET6 : AF_INET;
 	struct app *a = *flow_user(f);
 	bool session = a != NULL && a->session_id > 0;
 
+	cip[0] = '\0';
+	if (a != NULL && a->cip[0] != '\0') {
+		memcpy(cip, a->cip, sizeof(cip));
+		memcpy(sip, a->sip, sizeof(sip));
+	}
 	app_close(run, f, r);
 	/* Rows for SMTP sessions' flows; for all with --all-flows. */
 	if (run->store_failed || (!session && !run->o->lim.digest))
 		return;
-	inet_ntop(af, r->ip[0], cip, sizeof(cip));
-	inet_ntop(af, r->ip[1], sip, sizeof(sip));
+	if (cip[0] == '\0')
+		endpoints(r, cip, sip);
 	memset(&sf, 0, sizeof(sf));
 	if (r->digest) {
 		hex(sha[0], r->sha256[0], 32);
