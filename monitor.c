@@ -69,6 +69,8 @@ struct run {
 	struct policy	*policy;	/* NULL: no MTA-STS judgement */
 	struct pending	*pending, **pending_tail;
 	uint64_t	 npending, sts_unjudged;
+	uint64_t	 pending_results;	/* policy_results() at the last
+						   look through pending */
 	struct worker	*w;
 	size_t		 nw;
 };
@@ -720,12 +722,21 @@ pending_judge(struct run *run, struct pending *p)
 		store_failed(run);
 }
 
-/* Judges the waiting sessions whose answers are in; all of them if force. */
+/*
+ * Judges the waiting sessions whose answers are in; all of them if force.
+ * Without a lookup ended since the last look, none can be ready: with
+ * thousands waiting on a slow resolver, looking anyway would cost more
+ * than the packets.
+ */
 static void
 pending_run(struct run *run, bool force)
 {
 	struct pending **pp = &run->pending, *p;
+	uint64_t results = policy_results(run->policy);
 
+	if (!force && results == run->pending_results)
+		return;
+	run->pending_results = results;
 	while ((p = *pp) != NULL) {
 		if (!force && !pending_ready(run, p)) {
 			pp = &p->next;

@@ -49,6 +49,7 @@ struct policy {
 	size_t			 ndoms;
 	struct policy_answer	 invalid;	/* for names that are no domain */
 	uint64_t		(*clock)(void);
+	uint64_t		 results;	/* lookup steps ended so far */
 };
 
 static uint64_t
@@ -255,6 +256,7 @@ on_result(void *ctx, const struct fetch_result *r)
 	struct dom *d = r->cookie;
 	uint64_t now = p->clock();
 
+	p->results++;
 	if (d == NULL)
 		return;
 	if (r->kind == FETCH_TXT)
@@ -397,6 +399,12 @@ policy_poll(struct policy *p, int timeout_ms)
 	if (p == NULL || p->f == NULL)
 		return 0;
 	return fetcher_poll(p->f, timeout_ms, on_result, p);
+}
+
+uint64_t
+policy_results(const struct policy *p)
+{
+	return p->results;
 }
 
 size_t

@@ -83,6 +83,13 @@ enum policy_state policy_want(struct policy *, const char *domain,
 size_t		 policy_poll(struct policy *, int timeout_ms);
 
 /*
+ * Counts the lookup steps that have ended (answers, failures, timeouts).
+ * A domain still PENDING turns READY only when this moves, so a caller
+ * holding sessions need not ask again before it does.
+ */
+uint64_t	 policy_results(const struct policy *);
+
+/*
  * Domains whose known policy (mode testing or enforce) lists an mx
  * pattern matching host; up to max names into out.  Returns the count.
  */
