@@ -368,7 +368,7 @@ fail:
 
 static void
 count(struct capture *c, struct capture_frame *f, uint64_t ts_us,
-    const uint8_t *data, uint32_t caplen, uint32_t len, bool ahead)
+    const uint8_t *data, uint32_t caplen, uint32_t len, uint32_t span)
 {
 	c->frame++;
 	c->st.packets++;
@@ -382,7 +382,7 @@ count(struct capture *c, struct capture_frame *f, uint64_t ts_us,
 	f->data = data;
 	f->caplen = caplen;
 	f->wirelen = len;
-	f->ahead = ahead;
+	f->span = span;
 }
 
 /*
@@ -398,7 +398,7 @@ next_plain(struct capture *c, struct capture_frame *f, char *err,
 
 	switch (pcapfile_next(c->pf, &r, why, sizeof(why))) {
 	case PCAPFILE_REC:
-		count(c, f, r.ts_us, r.data, r.caplen, r.len, true);
+		count(c, f, r.ts_us, r.data, r.caplen, r.len, r.span);
 		return true;
 	case PCAPFILE_DAMAGED:
 		snprintf(err, errlen, "%s: damaged after frame %llu: %s",
@@ -507,7 +507,7 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 			return CAPTURE_AGAIN;
 	}
 	count(c, f, (uint64_t)h->ts.tv_sec * 1000000 +
-	    (uint64_t)h->ts.tv_usec, data, h->caplen, h->len, false);
+	    (uint64_t)h->ts.tv_usec, data, h->caplen, h->len, 0);
 	return CAPTURE_FRAME;
 }
 

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capture/pcapfile.h"
+
 struct capture;
 
 struct capture_opts {
@@ -24,10 +26,13 @@ struct capture_opts {
 };
 
 /*
- * One frame as read.  data is valid until the next capture_next call, or
- * until the one after it when ahead is set (a plain pcap file: the caller
- * may read the next frame before it is done with this one).
+ * One frame as read.  data is valid until the next capture_next call; when
+ * span is not 0 (a plain pcap file) longer, through every call made while
+ * the frames read after it span at most CAPTURE_KEEP bytes together, so
+ * the caller may read ahead before it is done with this one.
  */
+#define CAPTURE_KEEP	PCAPFILE_KEEP
+
 struct capture_frame {
 	uint64_t	 ts_us;		/* pcap time, microseconds since epoch */
 	uint64_t	 frame;		/* 1-based, within its file */
@@ -35,7 +40,7 @@ struct capture_frame {
 	int		 dlt;		/* link type of this frame's source */
 	const uint8_t	*data;
 	size_t		 caplen, wirelen;
-	bool		 ahead;
+	uint32_t	 span;		/* bytes it took in its file, or 0 */
 };
 
 /* Counters a run reports. */

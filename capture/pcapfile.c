@@ -5,10 +5,10 @@
  * on its way in (kernel to stdio buffer, stdio buffer to libpcap's).  Here
  * a record is used where read(2) left it.  There are two buffers: when the
  * next record does not fit in the rest of one, its start moves to the
- * other and reading goes on there.  So a record stays where it is for two
- * more calls (the other buffer is only left again after at least two
- * records, each at most SNAPLEN_MAX + 16 bytes), which lets the caller
- * decode one packet ahead.
+ * other and reading goes on there.  A record therefore stays where it is
+ * until reading comes back to its buffer, which needs the other one read
+ * up to within a record of its end: PCAPFILE_KEEP bytes of records
+ * returned after it.  That lets the caller decode packets ahead.
  *
  * The rules are libpcap 1.10's, so that choosing this path changes no
  * frame (fuzz/fuzz_pcapfile.c holds the two readers to that):
@@ -35,7 +35,7 @@
 #define MAGIC_NS	0xa1b23c4dU
 #define FILE_HDR	24
 #define REC_HDR		16
-#define SNAPLEN_MAX	262144U		/* libpcap's largest for our links */
+#define SNAPLEN_MAX	PCAPFILE_SNAPLEN_MAX
 
 struct pcapfile {
 	int		 fd;
@@ -107,8 +107,8 @@ pcapfile_open(int fd)
 
 	if ((pf = calloc(1, sizeof(*pf))) == NULL)
 		return NULL;
-	/* Three of the largest records fit in a buffer: see the top. */
-	_Static_assert(CAPTURE_FILE_BUF >= 3 * (REC_HDR + SNAPLEN_MAX),
+	/* At least two of the largest records are kept: see the top. */
+	_Static_assert(PCAPFILE_KEEP >= 2 * PCAPFILE_SPAN_MAX,
 	    "CAPTURE_FILE_BUF too small for the largest records");
 	if ((pf->mem = malloc(2 * (size_t)CAPTURE_FILE_BUF)) == NULL) {
 		free(pf);
@@ -203,6 +203,7 @@ pcapfile_next(struct pcapfile *pf, struct pcapfile_rec *r, char *err,
 	r->caplen = caplen < pf->snapshot ? caplen : pf->snapshot;
 	r->len = get32(pf, h + 12);
 	r->data = h + REC_HDR;
+	r->span = REC_HDR + caplen;
 	pf->off += REC_HDR + (size_t)caplen;
 	return PCAPFILE_REC;
 }

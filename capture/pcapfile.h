@@ -13,16 +13,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct pcapfile;
+#include "config.h"
+
+#define PCAPFILE_SNAPLEN_MAX	262144U	/* libpcap's largest for our links */
+#define PCAPFILE_SPAN_MAX	(16 + PCAPFILE_SNAPLEN_MAX)
 
 /*
- * One record.  data stays valid through the next two pcapfile_next calls
- * (not after pcapfile_close).
+ * How long a record stays where it is: through every pcapfile_next call
+ * made while the records returned after it span at most this many bytes
+ * together.  That is at least the next two records, whatever their size,
+ * and hundreds of ordinary ones (not after pcapfile_close).
  */
+#define PCAPFILE_KEEP		(CAPTURE_FILE_BUF - PCAPFILE_SPAN_MAX)
+
+struct pcapfile;
+
+/* One record; data stays valid as PCAPFILE_KEEP says. */
 struct pcapfile_rec {
 	uint64_t	 ts_us;		/* as libpcap's sec * 10^6 + usec */
 	uint32_t	 caplen;	/* bytes at data (at most the snapshot) */
 	uint32_t	 len;		/* length on the wire, as recorded */
+	uint32_t	 span;		/* bytes it took in the file, its
+					   header and any cut bytes included */
 	const uint8_t	*data;
 };
 

@@ -1,7 +1,7 @@
 /*
  * test_pcapfile.c - the classic pcap reader on files large enough to move
  * between its two buffers many times: every record's bytes, the promise
- * that a record stays put for two more calls, short reads from a pipe,
+ * that a record stays put (PCAPFILE_KEEP), short reads from a pipe,
  * cut files, the snapshot cut, and the files it leaves to libpcap.
  */
 #include <stdint.h>
@@ -113,34 +113,39 @@ data_ok(const uint8_t *d, uint32_t caplen, int i)
 }
 
 /*
- * Reads n records from fd and checks each, and the two before it again
- * after each call (they must not have moved).
+ * Reads n records from fd and checks each; after each call, every earlier
+ * record PCAPFILE_KEEP promises is checked again (it must not have moved),
+ * the two before it always among them.
  */
 static void
 read_all(int fd, int n, uint32_t snap, int want_end)
 {
+	static struct pcapfile_rec seen[NRECS];
 	struct pcapfile *pf = pcapfile_open(fd);
-	struct pcapfile_rec r, prev[2];
+	struct pcapfile_rec r;
 	char err[128];
-	int i;
+	int i, j, kept;
 
 	CHECK(pf != NULL);
-	memset(prev, 0, sizeof(prev));
 	for (i = 0; i < n; i++) {
 		uint32_t cap = rec_len[i] < snap ? rec_len[i] : snap;
+		uint64_t after = 0;
 
 		CHECK(pcapfile_next(pf, &r, err, sizeof(err)) == PCAPFILE_REC);
 		CHECK_EQ_U(r.ts_us, (1700000000ULL + (unsigned)i) * 1000000 +
 		    (unsigned)i * 1000);
 		CHECK_EQ_U(r.caplen, cap);
 		CHECK_EQ_U(r.len, rec_len[i] + 4);
+		CHECK_EQ_U(r.span, 16 + rec_len[i]);
 		CHECK(data_ok(r.data, r.caplen, i));
-		if (i >= 1)
-			CHECK(data_ok(prev[0].data, prev[0].caplen, i - 1));
-		if (i >= 2)
-			CHECK(data_ok(prev[1].data, prev[1].caplen, i - 2));
-		prev[1] = prev[0];
-		prev[0] = r;
+		/* Records returned after seen[j] but before this one. */
+		for (j = i - 1, kept = 0; j >= 0 && after <= PCAPFILE_KEEP;
+		    j--, kept++) {
+			CHECK(data_ok(seen[j].data, seen[j].caplen, j));
+			after += seen[j].span;
+		}
+		CHECK(kept >= (i < 2 ? i : 2));
+		seen[i] = r;
 	}
 	CHECK(pcapfile_next(pf, &r, err, sizeof(err)) ==
 	    (want_end ? PCAPFILE_END : PCAPFILE_DAMAGED));
