@@ -34,6 +34,8 @@
 
 #define MONITOR_FLUSH_US	1000000	/* live: commit at least this often */
 #define MONITOR_POLL_PKTS	256	/* policy answers looked for this often */
+#define MONITOR_AHEAD		16	/* segments decoded ahead of the flow
+					   table, reading a plain pcap file */
 #define MONITOR_STS_WAIT_MS	60000	/* at the end, policy answers awaited */
 #define MONITOR_PENDING_MAX	65536	/* sessions awaiting a policy; beyond,
 					   judged with what is known */
@@ -1124,7 +1126,18 @@ summary(const struct store_run *sr, const struct flow_stats *fs)
 struct held {
 	struct capture_frame	 fr;
 	struct packet		 p;
-	bool			 full;
+	uint64_t		 at;	/* ahead.read once it was read */
+};
+
+/*
+ * Segments of a plain pcap file decoded ahead of the flow table, oldest
+ * first.  While one waits, its flow-table bucket and then its flow are
+ * loaded, so those cache misses overlap with other packets' work.
+ */
+struct ahead {
+	struct held		 h[MONITOR_AHEAD];	/* a ring */
+	unsigned		 first, n;
+	uint64_t		 read;	/* bytes of frames read, by span */
 };
 
 /* One TCP segment through the flow table (and the checksum count). */
@@ -1144,7 +1157,25 @@ segment(struct worker *w, struct held *h)
 		if (v.cksum_bad)
 			w->bad_cksum++;
 	}
-	h->full = false;
+}
+
+/*
+ * Puts waiting segments through, oldest first, until no more than keep
+ * wait and the oldest is safe from the next read.  False once the store
+ * failed.
+ */
+static bool
+ahead_run(struct worker *w, struct ahead *a, unsigned keep)
+{
+	while (a->n > keep || (a->n > 0 &&
+	    a->read - a->h[a->first].at > CAPTURE_KEEP)) {
+		segment(w, &a->h[a->first]);
+		a->first = (a->first + 1) % MONITOR_AHEAD;
+		a->n--;
+		if (w->run->store_failed)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -1153,10 +1184,10 @@ segment(struct worker *w, struct held *h)
  * takes policy answers in; live, every worker commits at least once a
  * second so its rows reach the disk.
  *
- * Reading a plain pcap file, a segment waits in `held` while the next
- * frame is read and decoded, and its flow-table bucket is prefetched:
- * with hundreds of thousands of flows held, that lookup is a cache miss
- * a packet otherwise.  Live frames go through at once.
+ * A plain pcap file's segments wait in `ahead` (see there).  Frames that
+ * are valid for one call only (live, pcapng, gzip, a filter) go through
+ * at once, and so does whatever waits when a file ends: its buffers go
+ * with the next read.
  */
 static void *
 worker_loop(void *arg)
@@ -1167,14 +1198,18 @@ worker_loop(void *arg)
 	uint64_t flushed = 0, polls = 0, npkts = 0, stats_at = wall_us();
 	struct store_run sr;
 	struct flow_stats fs;
-	struct held hb[2], *held = &hb[0], *cur = &hb[1];
+	struct ahead ring, *a = &ring;
 
 	memset(&sr, 0, sizeof(sr));
-	memset(hb, 0, sizeof(hb));
+	memset(&ring, 0, sizeof(ring));
 	for (;;) {
-		struct held *t;
+		struct held *cur;
 		enum decode_result dr;
 
+		/* The next read may take the oldest segment's frame away. */
+		if (!ahead_run(w, a, MONITOR_AHEAD - 1))
+			break;
+		cur = &a->h[(a->first + a->n) % MONITOR_AHEAD];
 		w->cr = capture_next(w->cap, &cur->fr, w->err, sizeof(w->err));
 		if (reopen_feeds && w->idx == 0)
 			feeds_reopen(run);
@@ -1211,22 +1246,26 @@ worker_loop(void *arg)
 			UNLOCK(run);
 		}
 		dr = DECODE_NOT_TCP;
+		/*
+		 * What waits goes first when this frame does not join it: the
+		 * file ended (its buffers go with the next read), or a frame
+		 * valid for one call only, or the first of another file.
+		 */
+		if (w->cr != CAPTURE_FRAME || cur->fr.span == 0 ||
+		    (a->n > 0 && cur->fr.source != a->h[(a->first + a->n - 1) %
+		    MONITOR_AHEAD].fr.source)) {
+			if (!ahead_run(w, a, 0))
+				break;
+		}
 		if (w->cr == CAPTURE_FRAME) {
 			if (w->first_ts == 0)
 				w->first_ts = cur->fr.ts_us;
 			if (cur->fr.ts_us > w->last_ts)
 				w->last_ts = cur->fr.ts_us;
+			a->read += cur->fr.span;
 			/* Checksums only for flows followed (segment()). */
 			dr = decode_frame(cur->fr.dlt, cur->fr.data,
 			    cur->fr.caplen, cur->fr.wirelen, false, &cur->p);
-			if (dr == DECODE_TCP)
-				flow_table_prefetch(w->ft, &cur->p);
-		}
-		/* The one before goes first; its frame is still valid. */
-		if (held->full) {
-			segment(w, held);
-			if (run->store_failed)
-				break;
 		}
 		if (w->cr == CAPTURE_AGAIN)
 			continue;
@@ -1245,16 +1284,19 @@ worker_loop(void *arg)
 		case DECODE_NOT_TCP:
 			continue;
 		}
-		cur->full = true;
-		if (cur->fr.ahead) {
-			t = held;
-			held = cur;
-			cur = t;
+		if (cur->fr.span == 0) {
+			segment(w, cur);
+			if (run->store_failed)
+				break;
 			continue;
 		}
-		segment(w, cur);
-		if (run->store_failed)
-			break;
+		cur->at = a->read;
+		flow_table_prefetch(w->ft, &cur->p);
+		/* Half the ring back, the bucket is in: its flow next. */
+		if (a->n >= MONITOR_AHEAD / 2)
+			flow_table_prefetch_flow(w->ft, &a->h[(a->first + a->n -
+			    MONITOR_AHEAD / 2) % MONITOR_AHEAD].p);
+		a->n++;
 	}
 	/* Stop the others too: one worker failing ends the run. */
 	if (w->cr == CAPTURE_ERROR || run->store_failed)

@@ -110,10 +110,14 @@ struct flow_table *flow_table_new(const struct flow_limits *,
 bool	flow_table_packet(struct flow_table *, const struct packet *);
 
 /*
- * A hint that p comes soon: starts loading what its lookup reads, so that
- * a caller decoding one packet ahead hides the cache miss.
+ * Hints that p comes soon, for a caller decoding packets ahead: the first
+ * starts loading p's hash bucket, the second (some packets later, once
+ * the bucket is in) the flow it leads to.  With hundreds of thousands of
+ * flows held each is a cache miss a packet, hidden this way.
  */
 void	flow_table_prefetch(const struct flow_table *, const struct packet *);
+void	flow_table_prefetch_flow(const struct flow_table *,
+	    const struct packet *);
 
 /*
  * The stage above needs nothing more of this flow: its hooks get no more
