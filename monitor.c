@@ -1140,6 +1140,13 @@ struct ahead {
 	uint64_t		 read;	/* bytes of frames read, by span */
 };
 
+/* The i-th waiting segment, 0 the oldest (i may be a->n: the next slot). */
+static struct held *
+ahead_at(struct ahead *a, unsigned i)
+{
+	return &a->h[(a->first + i) % MONITOR_AHEAD];
+}
+
 /* One TCP segment through the flow table (and the checksum count). */
 static void
 segment(struct worker *w, struct held *h)
@@ -1168,8 +1175,8 @@ static bool
 ahead_run(struct worker *w, struct ahead *a, unsigned keep)
 {
 	while (a->n > keep || (a->n > 0 &&
-	    a->read - a->h[a->first].at > CAPTURE_KEEP)) {
-		segment(w, &a->h[a->first]);
+	    a->read - ahead_at(a, 0)->at > CAPTURE_KEEP)) {
+		segment(w, ahead_at(a, 0));
 		a->first = (a->first + 1) % MONITOR_AHEAD;
 		a->n--;
 		if (w->run->store_failed)
@@ -1209,7 +1216,7 @@ worker_loop(void *arg)
 		/* The next read may take the oldest segment's frame away. */
 		if (!ahead_run(w, a, MONITOR_AHEAD - 1))
 			break;
-		cur = &a->h[(a->first + a->n) % MONITOR_AHEAD];
+		cur = ahead_at(a, a->n);
 		w->cr = capture_next(w->cap, &cur->fr, w->err, sizeof(w->err));
 		if (reopen_feeds && w->idx == 0)
 			feeds_reopen(run);
@@ -1248,15 +1255,12 @@ worker_loop(void *arg)
 		dr = DECODE_NOT_TCP;
 		/*
 		 * What waits goes first when this frame does not join it: the
-		 * file ended (its buffers go with the next read), or a frame
-		 * valid for one call only, or the first of another file.
+		 * file ended or another began (the old one's buffers go with
+		 * the next read).
 		 */
-		if (w->cr != CAPTURE_FRAME || cur->fr.span == 0 ||
-		    (a->n > 0 && cur->fr.source != a->h[(a->first + a->n - 1) %
-		    MONITOR_AHEAD].fr.source)) {
-			if (!ahead_run(w, a, 0))
-				break;
-		}
+		if ((w->cr != CAPTURE_FRAME || (a->n > 0 && cur->fr.source !=
+		    ahead_at(a, a->n - 1)->fr.source)) && !ahead_run(w, a, 0))
+			break;
 		if (w->cr == CAPTURE_FRAME) {
 			if (w->first_ts == 0)
 				w->first_ts = cur->fr.ts_us;
@@ -1284,19 +1288,16 @@ worker_loop(void *arg)
 		case DECODE_NOT_TCP:
 			continue;
 		}
-		if (cur->fr.span == 0) {
-			segment(w, cur);
-			if (run->store_failed)
-				break;
-			continue;
-		}
 		cur->at = a->read;
 		flow_table_prefetch(w->ft, &cur->p);
 		/* Half the ring back, the bucket is in: its flow next. */
 		if (a->n >= MONITOR_AHEAD / 2)
-			flow_table_prefetch_flow(w->ft, &a->h[(a->first + a->n -
-			    MONITOR_AHEAD / 2) % MONITOR_AHEAD].p);
+			flow_table_prefetch_flow(w->ft,
+			    &ahead_at(a, a->n - MONITOR_AHEAD / 2)->p);
 		a->n++;
+		/* A frame valid for one call only goes through at once. */
+		if (cur->fr.span == 0 && !ahead_run(w, a, 0))
+			break;
 	}
 	/* Stop the others too: one worker failing ends the run. */
 	if (w->cr == CAPTURE_ERROR || run->store_failed)

@@ -61,23 +61,20 @@ done <"$tmp/files"
 # All the fixtures in one run, one file after another: a plain file's
 # frames decoded ahead must be done with before the next file is opened
 # (then its buffers go), and a pcapng file's must go through at once.
-set --
-i=0
+i=0 plain_args= gzip_args=
 for f in $(grep "^$top/pcaps/" "$tmp/files"); do
 	i=$((i + 1))
 	gzip -c "$f" >"$tmp/many-$i.gz"
-	set -- "$@" "$f"
+	plain_args="$plain_args -r $f"
+	gzip_args="$gzip_args -r $tmp/many-$i.gz"
 done
 for way in plain gzip; do
 	rm -f "$tmp/$way.db"
-	if [ $way = plain ]; then
-		"$bin" -q --no-fetch --all-flows $(printf ' -r %s' "$@") \
-		    -w "$tmp/$way.db" 2>"$tmp/$way.err"
-	else
-		"$bin" -q --no-fetch --all-flows $(for n in $(seq 1 $i); do
-		    printf ' -r %s' "$tmp/many-$n.gz"; done) -w "$tmp/$way.db" \
-		    2>"$tmp/$way.err"
-	fi
+	args=$plain_args
+	[ $way = gzip ] && args=$gzip_args
+	# shellcheck disable=SC2086 # one word per option and path
+	"$bin" -q --no-fetch --all-flows $args -w "$tmp/$way.db" \
+	    2>"$tmp/$way.err"
 	echo "exit $?" >"$tmp/$way.txt"
 	dump "$tmp/$way.db" >>"$tmp/$way.txt" 2>&1
 done
