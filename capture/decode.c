@@ -107,7 +107,8 @@ decode_result_name(enum decode_result r)
 
 /*
  * TCP header at buf (cap bytes captured of iplen on the wire).  pseudo is
- * the folded-later sum of the pseudo header without the length.
+ * the folded-later sum of the pseudo header without the length (only used
+ * with verify).
  */
 static enum decode_result
 decode_tcp(const uint8_t *buf, size_t cap, size_t wire, uint64_t pseudo,
@@ -182,7 +183,7 @@ decode_ipv4(const uint8_t *buf, size_t cap, size_t wire, bool verify,
 	memset(p->dst, 0, sizeof(p->dst));
 	memcpy(p->src, buf + 12, 4);
 	memcpy(p->dst, buf + 16, 4);
-	pseudo = cksum_add(0, buf + 12, 8) + IPPROTO_TCP_;
+	pseudo = verify ? cksum_add(0, buf + 12, 8) + IPPROTO_TCP_ : 0;
 	r = decode_tcp(buf + ihl, cap - ihl, total - ihl, pseudo, verify, p);
 	if (r == DECODE_TCP && hdr_bad) {
 		p->cksum_bad = true;
@@ -254,7 +255,7 @@ decode_ipv6(const uint8_t *buf, size_t cap, size_t wire, bool verify,
 	p->family = 6;
 	memcpy(p->src, buf + 8, 16);
 	memcpy(p->dst, buf + 24, 16);
-	pseudo = cksum_add(0, buf + 8, 32) + IPPROTO_TCP_;
+	pseudo = verify ? cksum_add(0, buf + 8, 32) + IPPROTO_TCP_ : 0;
 	return decode_tcp(buf + off, cap - off, total - off, pseudo, verify, p);
 }
 
