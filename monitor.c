@@ -539,11 +539,17 @@ on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
 {
 	struct worker *w = ctx;
 	struct run *run = w->run;
-	struct app *a = app_get(f);
 	struct smtp_sink sink;
 	struct judge j;
+	struct app *a;
 
-	if (a == NULL)
+	/* Most flows are not SMTP from their first byte: nothing to make. */
+	if (*flow_user(f) == NULL && smtp_rules_out(dir, buf, len,
+	    flow_peek(f)->port[1] == 465)) {
+		flow_bypass(f);
+		return;
+	}
+	if ((a = app_get(f)) == NULL)
 		return;
 	judge_init(&j, &sink, run, f, w->now_ts);
 	if (a->smtp == NULL) {	/* past the hand-over: TLS only */

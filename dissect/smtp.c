@@ -612,6 +612,21 @@ feed_handover(struct smtp_session *s, int dir, const uint8_t *buf,
 	return feed_lines(s, dir, buf, len, frame, k);
 }
 
+/*
+ * A first byte that can start no reply (server) or verb (client) is not
+ * SMTP; nor is TLS from the first byte where the port does not say so.
+ */
+bool
+smtp_rules_out(int dir, const uint8_t *buf, size_t len, bool implicit_tls)
+{
+	if (len == 0 || implicit_tls)
+		return false;
+	if (looks_like_tls(buf, len))
+		return true;
+	return dir == 1 ? !(buf[0] >= '1' && buf[0] <= '5') :
+	    !((buf[0] | 0x20) >= 'a' && (buf[0] | 0x20) <= 'z');
+}
+
 /* Nothing more to judge: not SMTP, or neither direction in clear. */
 static bool
 finished(const struct smtp_session *s)
@@ -630,28 +645,15 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 	/* Finished by a gap, or by the other direction: nothing is judged. */
 	if (finished(s))
 		return SMTP_DONE;
-	/*
-	 * Before anything was recognised, a first byte that can start no
-	 * reply (server) or verb (client) ends it at once: not SMTP.
-	 */
-	if (!s->recognised && !d->started && len > 0 &&
-	    d->mode == MODE_LINES && !s->implicit_tls &&
-	    !looks_like_tls(buf, len) && (dir == 1 ?
-	    !(buf[0] >= '1' && buf[0] <= '5') :
-	    !((buf[0] | 0x20) >= 'a' && (buf[0] | 0x20) <= 'z'))) {
+	/* Before anything was recognised, a direction's first bytes. */
+	if (!s->recognised && !d->started && d->mode == MODE_LINES &&
+	    smtp_rules_out(dir, buf, len, s->implicit_tls)) {
 		s->d[0].mode = s->d[1].mode = MODE_OFF;
 		return SMTP_DONE;
 	}
-	/*
-	 * TLS from a direction's first byte: implicit TLS where the port
-	 * says so (465), otherwise a TLS connection that is not SMTP.
-	 */
-	if (d->mode == MODE_LINES && !d->started &&
-	    (s->implicit_tls || !s->recognised) && looks_like_tls(buf, len)) {
-		if (!s->implicit_tls) {
-			s->d[0].mode = s->d[1].mode = MODE_OFF;
-			return SMTP_DONE;
-		}
+	/* TLS from a direction's first byte where the port says so (465). */
+	if (d->mode == MODE_LINES && !d->started && s->implicit_tls &&
+	    looks_like_tls(buf, len)) {
 		s->recognised = true;
 		d->mode = MODE_TLS;
 		emit_simple(k, SMTP_EV_TLS, dir, frame, NULL, 0, 0);

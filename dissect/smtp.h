@@ -80,6 +80,14 @@ struct smtp_session *smtp_new(bool implicit_tls);
 enum smtp_result smtp_feed(struct smtp_session *, int dir, const uint8_t *buf,
 		    size_t len, uint64_t frame, const struct smtp_sink *);
 
+/*
+ * True when buf, the first bytes of direction dir of a connection nothing
+ * was fed of yet, show it is not SMTP: smtp_feed() would end a new session
+ * on them at once.  Lets a caller skip making one.
+ */
+bool		 smtp_rules_out(int dir, const uint8_t *buf, size_t len,
+		    bool implicit_tls);
+
 /* Reports len bytes missing in dir: the partial line is dropped. */
 void		 smtp_gap(struct smtp_session *, int dir, uint64_t len,
 		    const struct smtp_sink *);

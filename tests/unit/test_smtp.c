@@ -5,6 +5,7 @@
  * with each chunk cut at every offset and must give the same events.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,6 +481,61 @@ test_not_smtp(void)
 	smtp_free(s);
 }
 
+/*
+ * smtp_rules_out() is the first-bytes judgement smtp_feed() makes: a
+ * reply opens with a digit 1-5, a command with a letter, anything goes on
+ * the implicit-TLS port; every opening ruled out ends a new session at
+ * once with nothing said, and none of the ways a session opens is.
+ */
+static void
+test_rules_out(void)
+{
+	static const char *open[][2] = {	/* client, server */
+		{ "EHLO c\r\n", "220 mx ESMTP\r\n" },
+		{ "helo c\r\n", "554 go away\r\n" },
+		{ "QUIT\r\n", "421-busy\r\n" },
+	};
+	uint8_t b[3];
+	size_t i;
+	int c, dir, imp;
+
+	for (imp = 0; imp < 2; imp++)
+		for (dir = 0; dir < 2; dir++)
+			for (c = 0; c < 256; c++) {
+				struct smtp_session *s = smtp_new(imp);
+
+				b[0] = (uint8_t)c;
+				b[1] = '\r';
+				b[2] = '\n';
+				logbuf[0] = '\0';
+				bool can = imp || (dir == 1 ?
+				    c >= '1' && c <= '5' :
+				    (c >= 'a' && c <= 'z') ||
+				    (c >= 'A' && c <= 'Z'));
+
+				CHECK(smtp_rules_out(dir, b, sizeof(b), imp) ==
+				    !can);
+				if (!can) {
+					CHECK(smtp_feed(s, dir, b, sizeof(b), 1,
+					    &sink) == SMTP_DONE);
+					CHECK(logbuf[0] == '\0');
+					CHECK(!smtp_recognised(s));
+				}
+				smtp_free(s);
+			}
+	for (i = 0; i < sizeof(open) / sizeof(open[0]); i++)
+		for (dir = 0; dir < 2; dir++)
+			CHECK(!smtp_rules_out(dir, (const uint8_t *)open[i][dir],
+			    strlen(open[i][dir]), false));
+	b[0] = 0x16;		/* a TLS handshake record */
+	CHECK(smtp_rules_out(0, b, 1, false));
+	CHECK(smtp_rules_out(1, b, 1, false));
+	CHECK(!smtp_rules_out(0, b, 1, true));	/* port 465 */
+	CHECK(!smtp_rules_out(0, b, 0, false));	/* nothing to judge */
+	CHECK(smtp_rules_out(0, (const uint8_t *)"\0\x1c", 2, false)); /* DNS */
+	CHECK(smtp_rules_out(1, (const uint8_t *)"HTTP/1.1", 8, false));
+}
+
 /* An overlong line is reported once and the next line is parsed. */
 static void
 test_long_line(void)
@@ -548,6 +604,7 @@ main(void)
 	RUN(test_bare_lf);
 	RUN(test_implicit_tls);
 	RUN(test_not_smtp);
+	RUN(test_rules_out);
 	RUN(test_long_line);
 	RUN(test_pipeline_overflow);
 	RUN(test_gap);
