@@ -1132,6 +1132,7 @@ summary(const struct store_run *sr, const struct flow_stats *fs)
 struct held {
 	struct capture_frame	 fr;
 	struct packet		 p;
+	uint32_t		 hash;	/* flow_table_hash() of p */
 	uint64_t		 at;	/* ahead.read once it was read */
 };
 
@@ -1162,7 +1163,8 @@ segment(struct worker *w, struct held *h)
 	h->p.frame = h->fr.frame;
 	h->p.source = h->fr.source;
 	w->now_ts = h->p.ts_us;
-	if (flow_table_packet(w->ft, &h->p) && w->run->o->verify) {
+	if (flow_table_packet_hash(w->ft, &h->p, h->hash) &&
+	    w->run->o->verify) {
 		struct packet v;
 
 		decode_frame(h->fr.dlt, h->fr.data, h->fr.caplen,
@@ -1295,11 +1297,12 @@ worker_loop(void *arg)
 			continue;
 		}
 		cur->at = a->read;
-		flow_table_prefetch(w->ft, &cur->p);
+		cur->hash = flow_table_hash(w->ft, &cur->p);
+		flow_table_prefetch(w->ft, cur->hash);
 		/* Half the ring back, the bucket is in: its flow next. */
 		if (a->n >= MONITOR_AHEAD / 2)
 			flow_table_prefetch_flow(w->ft,
-			    &ahead_at(a, a->n - MONITOR_AHEAD / 2)->p);
+			    ahead_at(a, a->n - MONITOR_AHEAD / 2)->hash);
 		a->n++;
 		/* A frame valid for one call only goes through at once. */
 		if (cur->fr.span == 0 && !ahead_run(w, a, 0))

@@ -719,16 +719,22 @@ follow(struct flow_table *t, struct flow *f, int dir, const struct packet *p)
 	}
 }
 
-void
-flow_table_prefetch(const struct flow_table *t, const struct packet *p)
+uint32_t
+flow_table_hash(const struct flow_table *t, const struct packet *p)
 {
-	__builtin_prefetch(&t->bucket[tuple_hash(t, p) & t->mask]);
+	return tuple_hash(t, p);
 }
 
 void
-flow_table_prefetch_flow(const struct flow_table *t, const struct packet *p)
+flow_table_prefetch(const struct flow_table *t, uint32_t hash)
 {
-	const char *f = (const char *)t->bucket[tuple_hash(t, p) & t->mask];
+	__builtin_prefetch(&t->bucket[hash & t->mask]);
+}
+
+void
+flow_table_prefetch_flow(const struct flow_table *t, uint32_t hash)
+{
+	const char *f = (const char *)t->bucket[hash & t->mask];
 	size_t off;
 
 	/* The first of its chain, most often the one: all of it is used. */
@@ -739,14 +745,19 @@ flow_table_prefetch_flow(const struct flow_table *t, const struct packet *p)
 bool
 flow_table_packet(struct flow_table *t, const struct packet *p)
 {
+	return flow_table_packet_hash(t, p, tuple_hash(t, p));
+}
+
+bool
+flow_table_packet_hash(struct flow_table *t, const struct packet *p,
+    uint32_t hash)
+{
 	struct flow *f;
-	uint32_t hash;
 	int dir = FLOW_C2S;
 
 	if (p->ts_us > t->now)
 		t->now = p->ts_us;
 	expire(t);
-	hash = tuple_hash(t, p);
 	f = flow_find(t, p, hash, &dir);
 	if (f != NULL && is_new_connection(f, p, dir)) {
 		t->st.reused++;

@@ -110,14 +110,18 @@ struct flow_table *flow_table_new(const struct flow_limits *,
 bool	flow_table_packet(struct flow_table *, const struct packet *);
 
 /*
- * Hints that p comes soon, for a caller decoding packets ahead: the first
- * starts loading p's hash bucket, the second (some packets later, once
- * the bucket is in) the flow it leads to.  With hundreds of thousands of
- * flows held each is a cache miss a packet, hidden this way.
+ * For a caller decoding packets ahead: p's hash, worked out once, then
+ * two hints that p comes soon.  The first starts loading its hash bucket,
+ * the second (some packets later, once the bucket is in) the flow it
+ * leads to; with hundreds of thousands of flows held each is a cache miss
+ * a packet, hidden this way.  flow_table_packet_hash() is
+ * flow_table_packet() given that hash.
  */
-void	flow_table_prefetch(const struct flow_table *, const struct packet *);
-void	flow_table_prefetch_flow(const struct flow_table *,
-	    const struct packet *);
+uint32_t flow_table_hash(const struct flow_table *, const struct packet *);
+void	flow_table_prefetch(const struct flow_table *, uint32_t hash);
+void	flow_table_prefetch_flow(const struct flow_table *, uint32_t hash);
+bool	flow_table_packet_hash(struct flow_table *, const struct packet *,
+	    uint32_t hash);
 
 /*
  * The stage above needs nothing more of this flow: its hooks get no more
