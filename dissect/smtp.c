@@ -517,6 +517,21 @@ feed_lines(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 				d->discard = false;
 			continue;
 		}
+		/*
+		 * A message line whole in buf is only counted, here: line()
+		 * is for the lone dot that ends the message.
+		 */
+		if (m == MODE_BODY && lf != NULL && d->plen == 0 &&
+		    n <= SMTP_LINE_MAX) {
+			size_t bare = n > 0 && buf[off + n - 1] == '\r' ? n - 1 : n;
+
+			if (bare != 1 || buf[off] != '.') {
+				s->body_bytes += bare + 2;
+				d->lines_seen = true;
+				off += n + 1;
+				continue;
+			}
+		}
 		if (d->plen + n > SMTP_LINE_MAX) {
 			/* Too long to judge: report, drop to the LF. */
 			if (d->mode != MODE_BODY) {
