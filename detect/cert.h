@@ -49,7 +49,8 @@ struct cert_store;
 
 /*
  * Trust anchors: ca_file and/or ca_path, or the system's default store
- * when both are NULL.  Returns NULL with a message in err.
+ * when both are NULL (read when the first chain is judged).  Returns NULL
+ * with a message in err.
  */
 struct cert_store *cert_store_new(const char *ca_file, const char *ca_path,
 		    char *err, size_t errlen);

@@ -490,6 +490,34 @@ bad_ca_file(void)
 	CHECK(strstr(err, "/nonexistent/ca.pem") != NULL);
 }
 
+/*
+ * With no --ca-file or --ca-path the system's trust is used, read when the
+ * first chain comes (OpenSSL's SSL_CERT_FILE and SSL_CERT_DIR point it at
+ * this test's root here): trusted through it, and only through it.
+ */
+static void
+system_trust(void)
+{
+	struct made l = make("mail.example.com", "DNS:mail.example.com",
+	    NOW - DAY, NOW + 90 * DAY, &inter, 0);
+	struct cert_store *cs;
+	char err[256];
+
+	setenv("SSL_CERT_DIR", "/nonexistent", 1);
+	setenv("SSL_CERT_FILE", ca_file, 1);
+	CHECK((cs = cert_store_new(NULL, NULL, err, sizeof(err))) != NULL);
+	CHECK_EQ_U(judge(cs, &l, 1, "mail.example.com", NOW_US), 0);
+	cert_store_free(cs);
+	setenv("SSL_CERT_FILE", "/nonexistent/ca.pem", 1);
+	CHECK((cs = cert_store_new(NULL, NULL, err, sizeof(err))) != NULL);
+	CHECK_EQ_U(judge(cs, &l, 1, "mail.example.com", NOW_US),
+	    CERT_UNTRUSTED);
+	cert_store_free(cs);
+	unsetenv("SSL_CERT_FILE");
+	unsetenv("SSL_CERT_DIR");
+	unmake(&l);
+}
+
 int
 main(void)
 {
@@ -511,6 +539,7 @@ main(void)
 	RUN(long_names);
 	RUN(garbage);
 	RUN(bad_ca_file);
+	RUN(system_trust);
 	unlink(ca_file);
 	unmake(&root);
 	unmake(&inter);
