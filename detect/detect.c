@@ -186,14 +186,13 @@ detect_escape(char *out, size_t outlen, const uint8_t *in, size_t len)
 static bool
 append(char *list, size_t size, const char *sep, const char *s)
 {
-	size_t used = strlen(list);
-	int n = snprintf(list + used, size - used, "%s%s",
-	    used > 0 ? sep : "", s);
+	size_t used = strlen(list), ns = used > 0 ? strlen(sep) : 0;
+	size_t n = strlen(s);
 
-	if (n < 0 || (size_t)n >= size - used) {
-		list[used] = '\0';
+	if (ns + n >= size - used)
 		return false;
-	}
+	memcpy(list + used, sep, ns);
+	memcpy(list + used + ns, s, n + 1);
 	return true;
 }
 
