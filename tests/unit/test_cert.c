@@ -500,6 +500,10 @@ system_trust(void)
 {
 	struct made l = make("mail.example.com", "DNS:mail.example.com",
 	    NOW - DAY, NOW + 90 * DAY, &inter, 0);
+	const char *was_file = getenv("SSL_CERT_FILE");
+	const char *was_dir = getenv("SSL_CERT_DIR");
+	char *file = was_file != NULL ? strdup(was_file) : NULL;
+	char *dir = was_dir != NULL ? strdup(was_dir) : NULL;
 	struct cert_store *cs;
 	char err[256];
 
@@ -513,8 +517,16 @@ system_trust(void)
 	CHECK_EQ_U(judge(cs, &l, 1, "mail.example.com", NOW_US),
 	    CERT_UNTRUSTED);
 	cert_store_free(cs);
-	unsetenv("SSL_CERT_FILE");
-	unsetenv("SSL_CERT_DIR");
+	if (file != NULL)
+		setenv("SSL_CERT_FILE", file, 1);
+	else
+		unsetenv("SSL_CERT_FILE");
+	if (dir != NULL)
+		setenv("SSL_CERT_DIR", dir, 1);
+	else
+		unsetenv("SSL_CERT_DIR");
+	free(file);
+	free(dir);
 	unmake(&l);
 }
 
