@@ -6,7 +6,8 @@
  * split into lines with memchr() inside the segment, so a line that ends
  * in the segment where it began is never copied; only a line split across
  * segments is kept, up to SMTP_LINE_MAX, and a longer one is discarded up
- * to its LF and reported.  Commands wait in a bounded FIFO for their
+ * to its LF and reported.  A message (DATA) is only searched for its end,
+ * so none of its lines is kept.  Commands wait in a bounded FIFO for their
  * replies.  Around STARTTLS each direction has one rule: the client is
  * silent between its STARTTLS line and the reply, the server between its
  * 220 and its first TLS record; anything else is an injection.
@@ -517,30 +518,12 @@ feed_lines(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 				d->discard = false;
 			continue;
 		}
-		/*
-		 * A message line whole in buf is only counted, here: line()
-		 * is for the lone dot that ends the message.
-		 */
-		if (m == MODE_BODY && lf != NULL && d->plen == 0 &&
-		    n <= SMTP_LINE_MAX) {
-			size_t bare = n > 0 && buf[off + n - 1] == '\r' ? n - 1 : n;
-
-			if (bare != 1 || buf[off] != '.') {
-				s->body_bytes += bare + 2;
-				d->lines_seen = true;
-				off += n + 1;
-				continue;
-			}
-		}
 		if (d->plen + n > SMTP_LINE_MAX) {
 			/* Too long to judge: report, drop to the LF. */
-			if (d->mode != MODE_BODY) {
-				s->incomplete = true;
-				emit_simple(k, SMTP_EV_LINE_TOO_LONG, dir,
-				    d->plen > 0 ? d->pframe : frame, NULL, 0,
-				    d->plen + n);
-			} else
-				s->body_bytes += d->plen + n;
+			s->incomplete = true;
+			emit_simple(k, SMTP_EV_LINE_TOO_LONG, dir,
+			    d->plen > 0 ? d->pframe : frame, NULL, 0,
+			    d->plen + n);
 			d->plen = 0;
 			d->discard = lf == NULL;
 			off += n + (lf != NULL);
@@ -570,6 +553,78 @@ feed_lines(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 		off += n + 1;
 		if (m == MODE_HANDOVER)
 			break;		/* TLS may start right after this line */
+	}
+	return off;
+}
+
+/* True when the n bytes of p can begin the lone "." that ends a message. */
+static bool
+dot_begun(const uint8_t *p, size_t n)
+{
+	return n >= 1 && n <= 2 && p[0] == '.' && (n == 1 || p[1] == '\r');
+}
+
+/*
+ * A message: only its end, a line of a lone dot, matters, so no line is
+ * kept.  Between lines the state is: discard set inside a line; else at a
+ * line's start, with the "." or ".\r" of a possible end held in part.
+ * Every byte before the end is counted (line ends as sent).  Returns the
+ * bytes used: all of them, or up to the end's LF.
+ */
+static size_t
+feed_body(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
+    uint64_t frame, const struct smtp_sink *k)
+{
+	struct dir *d = &s->d[dir];
+	size_t off = 0, from;
+
+	/* A line begun before DATA's reply is a line of the message. */
+	if (d->plen > 0 && !dot_begun(d->part, d->plen)) {
+		s->body_bytes += d->plen;
+		d->plen = 0;
+		d->discard = true;
+	}
+	while (off < len) {
+		uint8_t c;
+
+		if (d->discard) {	/* on to a line that starts "." */
+			for (from = off;;) {
+				const uint8_t *lf = memchr(buf + off, '\n',
+				    len - off);
+
+				if (lf == NULL) {
+					s->body_bytes += len - from;
+					return len;
+				}
+				off = (size_t)(lf - buf) + 1;
+				if (off == len || buf[off] == '.')
+					break;
+			}
+			s->body_bytes += off - from;
+			d->discard = false;
+			continue;
+		}
+		c = buf[off];
+		if (d->plen > 0 && c == '\n') {	/* the end */
+			d->plen = 0;
+			line(s, dir, (const uint8_t *)".", 1, d->pframe, k);
+			return off + 1;
+		}
+		if (d->plen == 0 ? c == '.' : d->plen == 1 && c == '\r') {
+			if (d->pcap < 2 && !grow(d, 2)) {
+				s->incomplete = true;
+				return len;
+			}
+			if (d->plen == 0)
+				d->pframe = frame;
+			d->part[d->plen++] = c;
+			off++;
+			continue;
+		}
+		/* An ordinary line, or one that only began like the end. */
+		s->body_bytes += d->plen;
+		d->plen = 0;
+		d->discard = true;
 	}
 	return off;
 }
@@ -681,9 +736,11 @@ smtp_feed(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 
 		switch (d->mode) {
 		case MODE_LINES:
-		case MODE_BODY:
 		case MODE_AUTH:
 			used = feed_lines(s, dir, buf, len, frame, k);
+			break;
+		case MODE_BODY:
+			used = feed_body(s, dir, buf, len, frame, k);
 			break;
 		case MODE_CHUNK:
 			used = len < s->chunk_left ? len : (size_t)s->chunk_left;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "dissect/smtp.h"
 #include "check.h"
 
@@ -256,6 +257,39 @@ test_stripped_keyword(void)
 	    "CMD RCPT TO:<u@example.test>|CMD DATA|REPLY MAIL 250|"
 	    "REPLY RCPT 250|REPLY DATA 354|DATA_DONE 27|REPLY DATA 250|"
 	    "CMD QUIT|REPLY QUIT 221|", false));
+}
+
+/*
+ * A message is only scanned for its end: lines that begin like it (".x",
+ * ".\r\r"), dot-stuffing, bare LFs and a line longer than any kept are
+ * all message bytes, counted as sent, and what follows the end is parsed.
+ */
+static void
+test_message_lines(void)
+{
+	static char body[SMTP_LINE_MAX + 200], want[512];
+	struct chunk c[] = {
+		{ 1, "220 mx\r\n", 0 },
+		{ 0, "HELO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@c.test>\r\n"
+		    "DATA\r\n", 0 },
+		{ 1, "250 hi\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0 },
+		{ 0, body, 0 },
+		{ 1, "250 queued\r\n221 bye\r\n", 0 },
+	};
+	static const char head[] = ".x\r\n.\r\r\n..\r\n\r\n\nbare lf\n.";
+	static const char tail[] = "\r\n.\r\nQUIT\r\n";
+	size_t n;
+
+	memcpy(body, head, sizeof(head) - 1);
+	n = sizeof(head) - 1;
+	memset(body + n, 'y', SMTP_LINE_MAX + 10);
+	n += SMTP_LINE_MAX + 10;
+	memcpy(body + n, tail, sizeof(tail));
+	snprintf(want, sizeof(want), "BANNER  220|CMD HELO c|"
+	    "CMD MAIL FROM:<a@b.test>|CMD RCPT TO:<u@c.test>|CMD DATA|"
+	    "REPLY HELO 250|REPLY MAIL 250|REPLY RCPT 250|REPLY DATA 354|"
+	    "DATA_DONE %zu|CMD QUIT|REPLY DATA 250|REPLY QUIT 221|", n + 2);
+	CHECK(same_everywhere(c, 5, want, false));
 }
 
 static void
@@ -591,6 +625,7 @@ main(void)
 {
 	RUN(test_starttls_clean);
 	RUN(test_stripped_keyword);
+	RUN(test_message_lines);
 	RUN(test_starttls_rejected_then_plain);
 	RUN(test_command_injection);
 	RUN(test_hello_before_220);
