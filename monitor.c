@@ -1165,11 +1165,8 @@ segment(struct worker *w, struct held *h)
 	w->now_ts = h->p.ts_us;
 	if (flow_table_packet_hash(w->ft, &h->p, h->hash) &&
 	    w->run->o->verify) {
-		struct packet v;
-
-		decode_frame(h->fr.dlt, h->fr.data, h->fr.caplen,
-		    h->fr.wirelen, true, &v);
-		if (v.cksum_bad)
+		decode_verify(&h->p);
+		if (h->p.cksum_bad)
 			w->bad_cksum++;
 	}
 }

@@ -105,14 +105,9 @@ decode_result_name(enum decode_result r)
 	return "unknown";
 }
 
-/*
- * TCP header at buf (cap bytes captured of iplen on the wire).  pseudo is
- * the folded-later sum of the pseudo header without the length (only used
- * with verify).
- */
+/* TCP header at buf: cap bytes captured of wire on the wire. */
 static enum decode_result
-decode_tcp(const uint8_t *buf, size_t cap, size_t wire, uint64_t pseudo,
-    bool verify, struct packet *p)
+decode_tcp(const uint8_t *buf, size_t cap, size_t wire, struct packet *p)
 {
 	size_t hlen;
 
@@ -128,6 +123,8 @@ decode_tcp(const uint8_t *buf, size_t cap, size_t wire, uint64_t pseudo,
 	p->flags = buf[13];
 	p->cksum_bad = false;
 	p->cksum_checked = false;
+	p->l4 = buf;
+	p->whole = cap == wire;
 	p->seg_len = wire - hlen;
 	if (hlen > cap) {
 		/* Options cut by snaplen: the fixed header still counts. */
@@ -137,24 +134,13 @@ decode_tcp(const uint8_t *buf, size_t cap, size_t wire, uint64_t pseudo,
 	}
 	p->payload = buf + hlen;
 	p->payload_len = cap - hlen;
-	if (verify && cap == wire) {
-		uint64_t sum = pseudo + wire;
-
-		sum = cksum_add(sum, buf, wire);
-		p->cksum_checked = true;
-		p->cksum_bad = cksum_fold(sum) != 0xffff;
-	}
 	return DECODE_TCP;
 }
 
 static enum decode_result
-decode_ipv4(const uint8_t *buf, size_t cap, size_t wire, bool verify,
-    struct packet *p)
+decode_ipv4(const uint8_t *buf, size_t cap, size_t wire, struct packet *p)
 {
 	size_t ihl, total;
-	uint64_t pseudo;
-	enum decode_result r;
-	bool hdr_bad = false;
 
 	if (cap < 20)
 		return wire < 20 ? DECODE_MALFORMED : DECODE_TRUNCATED;
@@ -174,8 +160,6 @@ decode_ipv4(const uint8_t *buf, size_t cap, size_t wire, bool verify,
 		cap = total;		/* link-layer padding */
 	if ((be16(buf + 6) & 0x3fff) != 0)
 		return DECODE_FRAGMENT;	/* MF set or non-zero offset */
-	if (verify)
-		hdr_bad = cksum_fold(cksum_add(0, buf, ihl)) != 0xffff;
 	if (buf[9] != IPPROTO_TCP_)
 		return DECODE_NOT_TCP;
 	p->family = 4;
@@ -183,22 +167,14 @@ decode_ipv4(const uint8_t *buf, size_t cap, size_t wire, bool verify,
 	memset(p->dst, 0, sizeof(p->dst));
 	memcpy(p->src, buf + 12, 4);
 	memcpy(p->dst, buf + 16, 4);
-	pseudo = verify ? cksum_add(0, buf + 12, 8) + IPPROTO_TCP_ : 0;
-	r = decode_tcp(buf + ihl, cap - ihl, total - ihl, pseudo, verify, p);
-	if (r == DECODE_TCP && hdr_bad) {
-		p->cksum_bad = true;
-		p->cksum_checked = true;
-	}
-	return r;
+	return decode_tcp(buf + ihl, cap - ihl, total - ihl, p);
 }
 
 static enum decode_result
-decode_ipv6(const uint8_t *buf, size_t cap, size_t wire, bool verify,
-    struct packet *p)
+decode_ipv6(const uint8_t *buf, size_t cap, size_t wire, struct packet *p)
 {
 	size_t off = 40, total, plen;
 	uint8_t nh;
-	uint64_t pseudo;
 	int n;
 
 	if (cap < 40)
@@ -255,20 +231,19 @@ decode_ipv6(const uint8_t *buf, size_t cap, size_t wire, bool verify,
 	p->family = 6;
 	memcpy(p->src, buf + 8, 16);
 	memcpy(p->dst, buf + 24, 16);
-	pseudo = verify ? cksum_add(0, buf + 8, 32) + IPPROTO_TCP_ : 0;
-	return decode_tcp(buf + off, cap - off, total - off, pseudo, verify, p);
+	return decode_tcp(buf + off, cap - off, total - off, p);
 }
 
 static enum decode_result
 decode_ip(uint16_t ethertype, const uint8_t *buf, size_t cap, size_t wire,
-    bool verify, struct packet *p)
+    struct packet *p)
 {
 	enum decode_result r;
 
 	if (ethertype == ETHERTYPE_IPV4)
-		r = decode_ipv4(buf, cap, wire, verify, p);
+		r = decode_ipv4(buf, cap, wire, p);
 	else if (ethertype == ETHERTYPE_IPV6)
-		r = decode_ipv6(buf, cap, wire, verify, p);
+		r = decode_ipv6(buf, cap, wire, p);
 	else
 		return DECODE_NOT_TCP;
 	if (r == DECODE_TCP) {
@@ -301,6 +276,7 @@ enum decode_result
 decode_frame(int dlt, const uint8_t *buf, size_t caplen, size_t wirelen,
     bool verify, struct packet *p)
 {
+	enum decode_result r;
 	size_t off = 0;
 	uint16_t type;
 	int tags;
@@ -352,5 +328,35 @@ decode_frame(int dlt, const uint8_t *buf, size_t caplen, size_t wirelen,
 	default:
 		return DECODE_NOT_TCP;
 	}
-	return decode_ip(type, buf + off, caplen - off, wirelen - off, verify, p);
+	r = decode_ip(type, buf + off, caplen - off, wirelen - off, p);
+	if (r == DECODE_TCP && verify)
+		decode_verify(p);
+	return r;
+}
+
+/*
+ * The IPv4 header's checksum from its own bytes, the TCP checksum over the
+ * pseudo header (RFC 9293 3.1) when the whole segment was captured.
+ */
+void
+decode_verify(struct packet *p)
+{
+	uint64_t sum;
+	bool hdr_bad = false;
+
+	if (p->family == 4) {
+		hdr_bad = cksum_fold(cksum_add(0, p->l3,
+		    (size_t)(p->l3[0] & 0x0f) * 4)) != 0xffff;
+		sum = cksum_add(0, p->l3 + 12, 8);
+	} else
+		sum = cksum_add(0, p->l3 + 8, 32);
+	p->cksum_checked = p->whole || hdr_bad;
+	p->cksum_bad = hdr_bad;
+	if (p->whole) {
+		size_t len = (size_t)(p->payload - p->l4) + p->payload_len;
+
+		sum = cksum_add(sum + IPPROTO_TCP_ + len, p->l4, len);
+		if (cksum_fold(sum) != 0xffff)
+			p->cksum_bad = true;
+	}
 }

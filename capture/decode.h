@@ -45,6 +45,8 @@ struct packet {
 	bool		 cksum_checked;	/* false when truncated or disabled */
 	const uint8_t	*l3;		/* IP header, for the classifier */
 	size_t		 l3_len;	/* captured bytes from l3 on */
+	const uint8_t	*l4;		/* TCP header */
+	bool		 whole;		/* all of the TCP segment captured */
 	const uint8_t	*payload;	/* TCP payload as captured */
 	size_t		 payload_len;	/* captured payload bytes */
 	size_t		 seg_len;	/* payload bytes on the wire (>= payload_len) */
@@ -71,6 +73,13 @@ bool	decode_dlt_supported(int dlt);
  */
 enum decode_result decode_frame(int dlt, const uint8_t *buf, size_t caplen,
 	    size_t wirelen, bool verify, struct packet *p);
+
+/*
+ * Checks the checksums of a segment decode_frame() filled p for, later:
+ * sets cksum_checked and cksum_bad as verify would have.  The frame's
+ * bytes must still be where they were.
+ */
+void	decode_verify(struct packet *p);
 
 /* Stable lower-case name of a result, for counters and messages. */
 const char *decode_result_name(enum decode_result);

@@ -11,7 +11,8 @@
  * The frame is copied into a malloc of exactly its size so ASan reports
  * reads on either side.  On DECODE_TCP the struct packet must describe
  * bytes inside that buffer and agree with itself; the result must not
- * depend on whether checksums were verified.
+ * depend on whether checksums were verified, and decode_verify() on the
+ * unverified decode must give the verified one's checksum verdict.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -111,6 +112,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    &q);
 	FUZZ_CHECK(r2 == r);
 	if (r == DECODE_TCP) {
+		const struct packet *verified = (flags & FLAG_VERIFY) ? &p : &q;
+		struct packet later = (flags & FLAG_VERIFY) ? q : p;
+
+		/* Verified later, the same verdict as verified at once. */
+		decode_verify(&later);
+		FUZZ_CHECK(later.cksum_bad == verified->cksum_bad);
+		FUZZ_CHECK(later.cksum_checked == verified->cksum_checked);
 		q.cksum_bad = p.cksum_bad;
 		q.cksum_checked = p.cksum_checked;
 		FUZZ_CHECK(memcmp(&p, &q, sizeof(p)) == 0);
