@@ -46,6 +46,7 @@ struct policy {
 	struct policy_hooks	 h;
 	struct fetcher		*f;
 	struct dom		*hash[POLICY_HASH];
+	uint64_t		 used[POLICY_HASH / 64];	/* a bit a chain */
 	size_t			 ndoms;
 	struct policy_answer	 invalid;	/* for names that are no domain */
 	uint64_t		(*clock)(void);
@@ -104,6 +105,7 @@ find(struct policy *p, const char *name, bool create)
 	d->ans.domain = d->name;
 	d->next = p->hash[b];
 	p->hash[b] = d;
+	p->used[b / 64] |= 1ULL << (b % 64);
 	p->ndoms++;
 	return d;
 }
@@ -411,16 +413,22 @@ size_t
 policy_domains_for_mx(struct policy *p, const char *host, const char **out,
     size_t max)
 {
-	uint64_t now = p->clock();
-	size_t b, n = 0;
+	uint64_t now = p->clock(), bits;
+	size_t w, b, n = 0;
 	struct dom *d;
 
-	for (b = 0; b < POLICY_HASH && n < max; b++)
-		for (d = p->hash[b]; d != NULL && n < max; d = d->next)
-			if (d->ans.have && (p->f == NULL || !expired(d, now)) &&
-			    d->ans.pol.mode != STS_MODE_NONE &&
-			    sts_mx_match(&d->ans.pol, host))
-				out[n++] = d->name;
+	/* Chains in bucket order, only those ever used. */
+	for (w = 0; w < POLICY_HASH / 64 && n < max; w++)
+		for (bits = p->used[w]; bits != 0 && n < max;
+		    bits &= bits - 1) {
+			b = w * 64 + (size_t)__builtin_ctzll(bits);
+			for (d = p->hash[b]; d != NULL && n < max; d = d->next)
+				if (d->ans.have &&
+				    (p->f == NULL || !expired(d, now)) &&
+				    d->ans.pol.mode != STS_MODE_NONE &&
+				    sts_mx_match(&d->ans.pol, host))
+					out[n++] = d->name;
+		}
 	return n;
 }
 

@@ -376,6 +376,43 @@ sts_087(void)
 	policy_free(p);
 }
 
+/*
+ * An MX name maps to every held domain whose enforce or testing policy
+ * lists it, wherever the domains fall in the table; none or another MX
+ * does not.
+ */
+static void
+mx_to_domains(void)
+{
+	static const char *names[] = {
+		"a.example", "b.example", "c.example", "d.example", "e.example",
+	};
+	const char *bodies[] = { P_ENFORCE, P_NONE, P_TESTING,
+	    "version: STSv1\nmode: enforce\nmx: other.example.net\n"
+	    "max_age: 604800\n", P_ENFORCE };
+	struct policy *p = fresh(true);
+	const char *doms[8];
+	unsigned seen = 0;
+	size_t i, j, n;
+
+	nnet = 0;
+	for (i = 0; i < 5; i++) {
+		answer_with(names[i], FETCH_OK, "v=STSv1; id=M;", NULL,
+		    FETCH_OK, bodies[i]);
+		SETTLE(p, names[i]);
+	}
+	n = policy_domains_for_mx(p, "mail.example.com", doms, 8);
+	CHECK_EQ_U(n, 3);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < 5; j++)
+			if (strcmp(doms[i], names[j]) == 0)
+				seen |= 1U << j;
+	CHECK_EQ_U(seen, 0x15);		/* a, c and e */
+	CHECK_EQ_U(policy_domains_for_mx(p, "mail.example.com", doms, 2), 2);
+	CHECK_EQ_U(policy_domains_for_mx(p, "mx.elsewhere.test", doms, 8), 0);
+	policy_free(p);
+}
+
 /* STS-89, STS-141: mode none maps no MX and judges nothing. */
 static void
 sts_089(void)
@@ -647,5 +684,6 @@ main(void)
 	RUN(sts_142);
 	RUN(result_types);
 	RUN(mon_3);
+	RUN(mx_to_domains);
 	return check_done("test_policy");
 }
