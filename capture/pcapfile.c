@@ -154,6 +154,12 @@ pcapfile_next(struct pcapfile *pf, struct pcapfile_rec *r, char *err,
 	err[0] = '\0';
 	if (pf->done)
 		return PCAPFILE_END;
+	/* Most records lie whole in the buffer already. */
+	h = pf->buf + pf->off;
+	have = pf->len - pf->off;
+	if (have >= REC_HDR && (caplen = get32(pf, h + 8)) <= SNAPLEN_MAX &&
+	    have - REC_HDR >= caplen)
+		goto whole;
 	if ((have = fill(pf, REC_HDR)) < REC_HDR) {
 		pf->done = true;
 		if (pf->rerr != 0) {
@@ -185,6 +191,7 @@ pcapfile_next(struct pcapfile *pf, struct pcapfile_rec *r, char *err,
 		return PCAPFILE_DAMAGED;
 	}
 	h = pf->buf + pf->off;		/* fill() may have moved it */
+whole:
 	/* libpcap widens swapped stamps as unsigned, native ones signed. */
 	if (pf->swap) {
 		sec = get32(pf, h);
