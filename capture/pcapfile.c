@@ -142,56 +142,13 @@ other:
 	return NULL;
 }
 
-enum pcapfile_result
-pcapfile_next(struct pcapfile *pf, struct pcapfile_rec *r, char *err,
-    size_t errlen)
+/* Hands out the record at h (its header says caplen), moving past it. */
+static inline void
+take(struct pcapfile *pf, const uint8_t *h, uint32_t caplen,
+    struct pcapfile_rec *r)
 {
-	const uint8_t *h;
-	uint32_t caplen;
 	int64_t sec, frac;
-	size_t have;
 
-	err[0] = '\0';
-	if (pf->done)
-		return PCAPFILE_END;
-	/* Most records lie whole in the buffer already. */
-	h = pf->buf + pf->off;
-	have = pf->len - pf->off;
-	if (have >= REC_HDR && (caplen = get32(pf, h + 8)) <= SNAPLEN_MAX &&
-	    have - REC_HDR >= caplen)
-		goto whole;
-	if ((have = fill(pf, REC_HDR)) < REC_HDR) {
-		pf->done = true;
-		if (pf->rerr != 0) {
-			snprintf(err, errlen, "read: %s", strerror(pf->rerr));
-			return PCAPFILE_DAMAGED;
-		}
-		if (have == 0)
-			return PCAPFILE_END;
-		snprintf(err, errlen, "record header cut short (%zu of %d "
-		    "bytes)", have, REC_HDR);
-		return PCAPFILE_DAMAGED;
-	}
-	h = pf->buf + pf->off;
-	caplen = get32(pf, h + 8);
-	if (caplen > SNAPLEN_MAX) {
-		pf->done = true;
-		snprintf(err, errlen, "record of %u captured bytes, more than "
-		    "any snapshot (%u)", caplen, SNAPLEN_MAX);
-		return PCAPFILE_DAMAGED;
-	}
-	if ((have = fill(pf, REC_HDR + (size_t)caplen)) <
-	    REC_HDR + (size_t)caplen) {
-		pf->done = true;
-		if (pf->rerr != 0)
-			snprintf(err, errlen, "read: %s", strerror(pf->rerr));
-		else
-			snprintf(err, errlen, "record data cut short (%zu of "
-			    "%u bytes)", have - REC_HDR, caplen);
-		return PCAPFILE_DAMAGED;
-	}
-	h = pf->buf + pf->off;		/* fill() may have moved it */
-whole:
 	/* libpcap widens swapped stamps as unsigned, native ones signed. */
 	if (pf->swap) {
 		sec = get32(pf, h);
@@ -212,6 +169,66 @@ whole:
 	r->data = h + REC_HDR;
 	r->span = REC_HDR + caplen;
 	pf->off += REC_HDR + (size_t)caplen;
+}
+
+/* pcapfile_next() when the record is not whole in the buffer. */
+static enum pcapfile_result __attribute__((noinline))
+next_read(struct pcapfile *pf, struct pcapfile_rec *r, char *err,
+    size_t errlen)
+{
+	uint32_t caplen;
+	size_t have;
+
+	if (pf->done)
+		return PCAPFILE_END;
+	if ((have = fill(pf, REC_HDR)) < REC_HDR) {
+		pf->done = true;
+		if (pf->rerr != 0) {
+			snprintf(err, errlen, "read: %s", strerror(pf->rerr));
+			return PCAPFILE_DAMAGED;
+		}
+		if (have == 0)
+			return PCAPFILE_END;
+		snprintf(err, errlen, "record header cut short (%zu of %d "
+		    "bytes)", have, REC_HDR);
+		return PCAPFILE_DAMAGED;
+	}
+	caplen = get32(pf, pf->buf + pf->off + 8);
+	if (caplen > SNAPLEN_MAX) {
+		pf->done = true;
+		snprintf(err, errlen, "record of %u captured bytes, more than "
+		    "any snapshot (%u)", caplen, SNAPLEN_MAX);
+		return PCAPFILE_DAMAGED;
+	}
+	if ((have = fill(pf, REC_HDR + (size_t)caplen)) <
+	    REC_HDR + (size_t)caplen) {
+		pf->done = true;
+		if (pf->rerr != 0)
+			snprintf(err, errlen, "read: %s", strerror(pf->rerr));
+		else
+			snprintf(err, errlen, "record data cut short (%zu of "
+			    "%u bytes)", have - REC_HDR, caplen);
+		return PCAPFILE_DAMAGED;
+	}
+	take(pf, pf->buf + pf->off, caplen, r);	/* fill() may have moved it */
+	return PCAPFILE_REC;
+}
+
+enum pcapfile_result
+pcapfile_next(struct pcapfile *pf, struct pcapfile_rec *r, char *err,
+    size_t errlen)
+{
+	const uint8_t *h = pf->buf + pf->off;
+	size_t have = pf->len - pf->off;
+	uint32_t caplen;
+
+	err[0] = '\0';
+	/* Most records lie whole in the buffer already. */
+	if (pf->done || have < REC_HDR ||
+	    (caplen = get32(pf, h + 8)) > SNAPLEN_MAX ||
+	    have - REC_HDR < caplen)
+		return next_read(pf, r, err, errlen);
+	take(pf, h, caplen, r);
 	return PCAPFILE_REC;
 }
 
