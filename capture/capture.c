@@ -45,6 +45,7 @@ struct capture {
 	uint64_t		 frame;		/* frames read from the open file */
 	int			 dlt;
 	volatile sig_atomic_t	 stop;
+	struct pcapfile_rec	 rec;		/* pcapfile.c's latest */
 	struct capture_stats	 st;
 	char			 source[512];
 };
@@ -386,28 +387,21 @@ count(struct capture *c, struct capture_frame *f, uint64_t ts_us,
 }
 
 /*
- * The next record of a file read by pcapfile.c: true with *f filled, or
- * false at its end (err set when the file was damaged), the file closed.
+ * A file read by pcapfile.c gave no record (result r, why in err): the
+ * message gets the file's name and place, the file is closed.
  */
-static bool
-next_plain(struct capture *c, struct capture_frame *f, char *err,
+static void __attribute__((noinline))
+plain_ended(struct capture *c, enum pcapfile_result r, char *err,
     size_t errlen)
 {
-	struct pcapfile_rec r;
 	char why[128];
 
-	switch (pcapfile_next(c->pf, &r, why, sizeof(why))) {
-	case PCAPFILE_REC:
-		count(c, f, r.ts_us, r.data, r.caplen, r.len, r.span);
-		return true;
-	case PCAPFILE_DAMAGED:
+	if (r == PCAPFILE_DAMAGED) {
+		snprintf(why, sizeof(why), "%s", err);
 		snprintf(err, errlen, "%s: damaged after frame %llu: %s",
 		    c->opts.files[c->cur_file], (unsigned long long)c->frame,
 		    why);
 		c->st.damaged++;
-		break;
-	case PCAPFILE_END:
-		break;
 	}
 	/*
 	 * Closed on the next call: its last frame may still be in use.  If
@@ -419,11 +413,52 @@ next_plain(struct capture *c, struct capture_frame *f, char *err,
 	else
 		pcapfile_close(c->pf);
 	c->pf = NULL;
+}
+
+/*
+ * The next record of a file read by pcapfile.c: true with *f filled, or
+ * false at its end (err set when the file was damaged), the file closed.
+ */
+static inline bool
+next_plain(struct capture *c, struct capture_frame *f, char *err,
+    size_t errlen)
+{
+	struct pcapfile_rec *r = &c->rec;
+	enum pcapfile_result pr = pcapfile_next(c->pf, r, err, errlen);
+
+	if (pr == PCAPFILE_REC) {
+		count(c, f, r->ts_us, r->data, r->caplen, r->len, r->span);
+		return true;
+	}
+	plain_ended(c, pr, err, errlen);
 	return false;
 }
 
+static enum capture_result next_other(struct capture *, struct capture_frame *,
+		    char *, size_t);
+
 enum capture_result
 capture_next(struct capture *c, struct capture_frame *f, char *err,
+    size_t errlen)
+{
+	err[0] = '\0';
+	/* Most calls: the next record of a plain file, nothing to close. */
+	if (c->pf != NULL && c->pf_done == NULL && !c->stop) {
+		if (next_plain(c, f, err, errlen))
+			return CAPTURE_FRAME;
+		if (err[0] != '\0')
+			return CAPTURE_AGAIN;
+		/* It ended: its frames stay valid until the next call. */
+	} else if (c->pf_done != NULL) {
+		pcapfile_close(c->pf_done);
+		c->pf_done = NULL;
+	}
+	return next_other(c, f, err, errlen);
+}
+
+/* capture_next() for the rest: files to open, libpcap, live. */
+static enum capture_result __attribute__((noinline))
+next_other(struct capture *c, struct capture_frame *f, char *err,
     size_t errlen)
 {
 	struct pcap_pkthdr *h;
@@ -431,11 +466,6 @@ capture_next(struct capture *c, struct capture_frame *f, char *err,
 	const u_char *data;
 	int rc;
 
-	err[0] = '\0';
-	if (c->pf_done != NULL) {
-		pcapfile_close(c->pf_done);
-		c->pf_done = NULL;
-	}
 	for (;;) {
 		if (c->stop)
 			return CAPTURE_END;
