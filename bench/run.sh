@@ -32,6 +32,11 @@
 #   --tshark-packets N   run tshark on the first N packets (env TSHARK_PACKETS;
 #                        0 = whole file, unset = decide from a probe)
 #   --pin CPU            run every tool under `taskset -c CPU` (env PIN)
+#   --instructions       also count, under callgrind, the instructions a packet
+#                        of readloop, readloop-own and stripwatch (the selected
+#                        ones) and stripwatch's by part (bench/components.awk):
+#                        repeatable where wall time is not, but slow (~6 min
+#                        for 1 GiB) (env INSTRUCTIONS=1)
 #   -h, --help
 #
 # Environment only: WORK (default /tmp/stripwatch-bench), SEEDS (space-
@@ -77,6 +82,7 @@ TSHARK_MAX_SECONDS=${TSHARK_MAX_SECONDS:-300}
 TSHARK_MAX_RSS_MB=${TSHARK_MAX_RSS_MB:-8192}
 TSHARK_PACKETS=${TSHARK_PACKETS:-}
 PIN=${PIN:-}
+INSTRUCTIONS=${INSTRUCTIONS:-}
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -94,6 +100,7 @@ while [ $# -gt 0 ]; do
 	--tshark-max-rss-mb) TSHARK_MAX_RSS_MB=$2; shift 2 ;;
 	--tshark-packets) TSHARK_PACKETS=$2; shift 2 ;;
 	--pin) PIN=$2; shift 2 ;;
+	--instructions) INSTRUCTIONS=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
 	esac
@@ -111,6 +118,7 @@ command -v cc >/dev/null || need_pkgs+=(gcc libc6-dev)
 [ -x /usr/bin/time ] || need_pkgs+=(time)
 if want ndpiReader; then command -v ndpiReader >/dev/null || need_pkgs+=(libndpi-bin); fi
 if want tshark; then command -v tshark >/dev/null && command -v editcap >/dev/null || need_pkgs+=(tshark); fi
+if [ -n "$INSTRUCTIONS" ]; then command -v callgrind_annotate >/dev/null || need_pkgs+=(valgrind); fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		log "installing ${need_pkgs[*]}"
@@ -271,6 +279,28 @@ if want tshark; then
 	if [ "$TS_FILE" != "$CAPTURE" ]; then rm -f "$TS_FILE"; fi
 fi
 
+# ---- instructions (callgrind) ----
+# count_instructions NAME cmd... : one run under callgrind, its total kept
+INSTR=()
+count_instructions() {
+	local name=$1 out=$WORK/runs/$1.callgrind n; shift
+	log "$name under callgrind"
+	[ "$name" = stripwatch ] && rm -f "$WORK/stripwatch.db"
+	valgrind --tool=callgrind --callgrind-out-file="$out" "$@" \
+	    >/dev/null 2>"$WORK/runs/$name.callgrind.err" || true
+	n=$(callgrind_annotate --auto=no "$out" 2>/dev/null |
+	    awk '/PROGRAM TOTALS/{gsub(",", "", $1); print $1}')
+	INSTR+=("$name|${n:-0}")
+}
+if [ -n "$INSTRUCTIONS" ]; then
+	count_instructions readloop "$READLOOP" "$CAPTURE"
+	want readloop-own && count_instructions readloop-own "$READLOOP" -o "$CAPTURE"
+	if want stripwatch && [ -z "$SW_NOTE" ]; then
+		count_instructions stripwatch "$ROOT/stripwatch" -r "$CAPTURE" \
+		    -w "$WORK/stripwatch.db"
+	fi
+fi
+
 # ---- report ----
 cpu=$(awk -F': *' '/^model name/{print $2; exit}' /proc/cpuinfo)
 sessions=$(sed -n 's/.* packets, \([0-9]*\) sessions (\([0-9]*\) SMTP.*/\1 sessions, \2 of them SMTP/p' "$CAPTURE.log" 2>/dev/null || true)
@@ -309,6 +339,26 @@ sessions=$(sed -n 's/.* packets, \([0-9]*\) sessions (\([0-9]*\) SMTP.*/\1 sessi
 				printf "- target: stripwatch at >= 3x ndpiReader: %.2fx, %s\n",
 				    sw / nd, (sw / nd >= 3 ? "met" : "NOT met")
 		}'
+	fi
+	if [ ${#INSTR[@]} -gt 0 ]; then
+		echo
+		echo "Instructions counted by callgrind (one run each):"
+		echo
+		for row in "${INSTR[@]}"; do
+			IFS='|' read -r name n <<<"$row"
+			awk -v t="$name" -v n="$n" -v p="$PKTS" 'BEGIN{
+			    printf "- %s: %.2f G, %.0f a packet\n", t, n / 1e9, n / p }'
+		done
+		if [ -s "$WORK/runs/stripwatch.callgrind" ]; then
+			echo
+			echo "stripwatch's instructions by part:"
+			echo
+			echo '```'
+			callgrind_annotate --auto=no --threshold=100 \
+			    "$WORK/runs/stripwatch.callgrind" 2>/dev/null |
+			    awk -f "$ROOT/bench/components.awk"
+			echo '```'
+		fi
 	fi
 	if want stripwatch && [ -z "$SW_NOTE" ]; then
 		echo
