@@ -510,17 +510,22 @@ on_smtp_event(void *ctx, const struct smtp_event *ev)
 	detect_event(j->app->det, ev, &h);
 }
 
+/* The server's port says TLS from the first byte (SMTPS, RFC 8314). */
+static bool
+implicit_tls(struct flow *f)
+{
+	return flow_peek(f)->port[1] == 465;
+}
+
 static struct app *
 app_get(struct flow *f)
 {
 	struct app *a = *flow_user(f);
-	const struct flow_record *r;
 
 	if (a != NULL)
 		return a;
-	r = flow_peek(f);
 	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (a->smtp = smtp_new(r->port[1] == 465)) == NULL) {
+	    (a->smtp = smtp_new(implicit_tls(f))) == NULL) {
 		free(a);
 		return NULL;
 	}
@@ -544,8 +549,8 @@ on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *buf,
 	struct app *a;
 
 	/* Most flows are not SMTP from their first byte: nothing to make. */
-	if (*flow_user(f) == NULL && smtp_rules_out(dir, buf, len,
-	    flow_peek(f)->port[1] == 465)) {
+	if (*flow_user(f) == NULL &&
+	    smtp_rules_out(dir, buf, len, implicit_tls(f))) {
 		flow_bypass(f);
 		return;
 	}
