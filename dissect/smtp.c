@@ -443,15 +443,6 @@ line(struct smtp_session *s, int dir, const uint8_t *l, size_t len,
 	if (len > 0 && l[len - 1] == '\r')
 		len--;
 	switch (d->mode) {
-	case MODE_BODY:
-		if (len == 1 && l[0] == '.') {
-			emit_simple(k, SMTP_EV_DATA_DONE, 0, frame, NULL, 0,
-			    s->body_bytes);
-			s->body_bytes = 0;
-			d->mode = MODE_LINES;
-		} else
-			s->body_bytes += len + 2;
-		break;
 	case MODE_AUTH:
 		push(s, SMTP_V_AUTH, frame, k);	/* a response: content withheld */
 		break;
@@ -606,8 +597,12 @@ feed_body(struct smtp_session *s, int dir, const uint8_t *buf, size_t len,
 		}
 		c = buf[off];
 		if (d->plen > 0 && c == '\n') {	/* the end */
+			emit_simple(k, SMTP_EV_DATA_DONE, 0, d->pframe, NULL, 0,
+			    s->body_bytes);
+			s->body_bytes = 0;
 			d->plen = 0;
-			line(s, dir, (const uint8_t *)".", 1, d->pframe, k);
+			d->mode = MODE_LINES;
+			d->lines_seen = true;
 			return off + 1;
 		}
 		if (d->plen == 0 ? c == '.' : d->plen == 1 && c == '\r') {
